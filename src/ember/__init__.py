@@ -1,0 +1,41 @@
+"""Ember: an open, local-first machine-learning workspace.
+
+The public SDK is imported lazily so that ``import ember`` stays fast (well under 0.3 s): the names
+below load their modules on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Workspace": "ember.workspace",
+    "Experiment": "ember.tracking.experiment",
+    "Run": "ember.tracking.run",
+    "errors": "ember.errors",
+}
+
+__all__ = ["Experiment", "Run", "Workspace", "__version__", "errors"]
+
+if TYPE_CHECKING:
+    from ember import errors
+    from ember.tracking.experiment import Experiment
+    from ember.tracking.run import Run
+    from ember.workspace import Workspace
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'ember' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if name == "errors" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,30 @@
+"""The Backend contract of a workspace, by area, and its two implementations' common shape.
+
+``LocalBackend`` holds the rules (on store/ and artifacts/); ``RemoteBackend`` is a thin HTTP client of
+``ember server``. Only ``ember.wiring`` constructs them; everything else receives a ``Backend``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+
+from ember.tracking.contract import TrackingBackend
+
+__all__ = ["Backend"]
+
+
+class Backend(ABC):
+    """One workspace's capabilities, one attribute per area (``tracking``; later data, registry, …)."""
+
+    kind: str  # "local" | "remote"
+    tracking: TrackingBackend
+
+    def close(self) -> None:
+        """Release connections, pools and background threads."""
+        self.tracking.close()
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,170 @@
+"""The SQL schema of a workspace (SQLAlchemy Core); Alembic migrations in ``migrations/`` create it.
+
+Times are stored as float seconds since the epoch (UTC) so that ordering, filtering and duration
+arithmetic are plain numeric work in both SQLite and PostgreSQL. A metric value of NaN is stored as
+NULL (SQLite cannot store NaN and PostgreSQL would sort it above every number), so NULL in a
+``value`` column always means NaN.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(32)
+
+workspace = Table(
+    "workspace",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("created_time", Float, nullable=False),
+    Column("artifact_uri", Text),  # NULL: the workspace folder's own artifacts/
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text),
+    Column("lifecycle_stage", String(16), nullable=False, default="active"),
+    Column("created_time", Float, nullable=False),
+    Column("last_activity_time", Float),
+    Column("deleted_time", Float),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column("experiment_id", ID, ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("experiment_id", ID, ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_run_id", ID, ForeignKey("runs.id", ondelete="CASCADE")),
+    Column("display_name", String(250)),
+    Column("description", Text),
+    Column("status", String(20), nullable=False),
+    Column("lifecycle_stage", String(16), nullable=False, default="active"),
+    Column("run_type", String(40), nullable=False, default="interactive"),
+    Column("user_name", String(250)),
+    Column("created_time", Float, nullable=False),
+    Column("start_time", Float),
+    Column("end_time", Float),
+    Column("heartbeat_time", Float),
+    Column("deleted_time", Float),
+    Column("error_message", Text),
+    Column("error_traceback", Text),
+    Column("exit_code", Integer),
+    Index("ix_runs_experiment_created", "experiment_id", "lifecycle_stage", "created_time"),
+    Index("ix_runs_parent", "parent_run_id"),
+    Index("ix_runs_status", "status"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("value_num", Float),  # the value as a number when it parses as one, for numeric filters
+    Index("ix_params_key_value", "key", "value"),
+    Index("ix_params_key_num", "key", "value_num"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    Index("ix_tags_key_value", "key", "value"),
+)
+
+properties = Table(
+    "properties",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Full series, stored as chunks: one row per (run, key, logged batch) holding packed little-endian
+# arrays (float64 values, int64 steps, float64 timestamps). Ingest is one row per batch, not per point.
+metric_chunks = Table(
+    "metric_chunks",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("values", LargeBinary, nullable=False),
+    Column("timestamps", LargeBinary, nullable=False),
+)
+
+# The latest point of each series (greatest step, then latest timestamp): what search filters and sorts on.
+metric_latest = Table(
+    "metric_latest",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Float),  # NULL = NaN
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("next_seq", Integer, nullable=False),
+    Index("ix_metric_latest_key_value", "key", "value"),
+)
+
+run_tables = Table(
+    "run_tables",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("rows", Text, nullable=False),  # JSON list of row objects, one entry per append call
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_time", Float, nullable=False),
+    Index("ix_artifacts_digest", "digest"),
+)
+
+# Every column that references a content-addressed blob; garbage collection frees a blob only when
+# no row in any of them names it. Later features (snapshots, models) add theirs here.
+BLOB_REFERENCES = [artifacts.c.digest]

@@ -1,0 +1,417 @@
+"""The ``Run`` SDK object: log metrics, params, tags and files to one run, and read them back."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import math
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from ember.artifacts import normalize_artifact_path, safe_local_files
+from ember.entities import (
+    TERMINAL_STATUSES,
+    RunCreate,
+    RunDetails,
+    RunError,
+    RunSearch,
+    RunStatus,
+    RunUpdate,
+)
+from ember.entities.tracking import check_key
+from ember.errors import InvalidInput
+from ember.tracking.contract import TrackingBackend
+from ember.tracking.metric_buffer import MetricBuffer
+from ember.tracking.validation import build
+
+if TYPE_CHECKING:
+    from ember.tracking.experiment import Experiment
+    from ember.workspace import Workspace
+
+__all__ = ["Run"]
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1 << 20
+
+
+def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK):
+        yield chunk
+
+
+class Run:
+    """One execution: its status, params, tags, properties, metrics and files.
+
+    Get one from ``Experiment.start_logging()``, ``Run.get_context()`` inside a submitted script,
+    ``Workspace.get_run(id)`` or ``Run(experiment, run_id)``.
+    """
+
+    def __init__(self, experiment: Experiment, run_id: str, *, _details: RunDetails | None = None) -> None:
+        self.experiment = experiment
+        self._backend: TrackingBackend = experiment.workspace.backend.tracking
+        self._details = _details or self._backend.get_run(run_id)
+        self._buffer: MetricBuffer | None = None
+        self._valid_keys: set[str] = set()
+
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def _create(
+        cls,
+        experiment: Experiment,
+        *,
+        display_name: str | None = None,
+        parent_run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> Run:
+        request = build(
+            RunCreate,
+            experiment_id=experiment.id,
+            display_name=display_name,
+            description=description,
+            parent_run_id=parent_run_id,
+            status=RunStatus.RUNNING,
+            user=_current_user(),
+            tags=dict(tags or {}),
+        )
+        return cls(experiment, "", _details=experiment.workspace.backend.tracking.create_run(request))
+
+    @classmethod
+    def get(cls, workspace: Workspace, run_id: str) -> Run:
+        """The run with this id in the workspace."""
+        from ember.tracking.experiment import Experiment
+
+        details = workspace.backend.tracking.get_run(run_id)
+        experiment = Experiment._from_info(
+            workspace, workspace.backend.tracking.get_experiment(details.info.experiment_id)
+        )
+        return cls(experiment, run_id, _details=details)
+
+    @classmethod
+    def get_context(cls) -> Run | OfflineRun:
+        """Inside a submitted run: that run. Anywhere else: an offline run that only logs to the console."""
+        run_id = os.environ.get("EMBER_RUN_ID")
+        if not run_id:
+            return OfflineRun()
+        from ember.workspace import Workspace
+
+        return cls.get(Workspace.from_config(), run_id)
+
+    # -- identity ----------------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """The run's id (32 hexadecimal characters)."""
+        return self._details.info.id
+
+    @property
+    def display_name(self) -> str | None:
+        """The run's human name."""
+        return self._details.info.display_name
+
+    @property
+    def parent_id(self) -> str | None:
+        """The parent run's id, for child runs."""
+        return self._details.info.parent_run_id
+
+    def __repr__(self) -> str:
+        info = self._details.info
+        return (
+            f"Run(id={info.id!r}, experiment={self.experiment.name!r}, "
+            f"name={info.display_name!r}, status={info.status.value!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        info = self._details.info
+        return (
+            "<table><tr><th>Experiment</th><th>Id</th><th>Name</th><th>Status</th></tr>"
+            f"<tr><td>{_html(self.experiment.name)}</td><td>{info.id}</td><td>{_html(info.display_name or '')}</td>"
+            f"<td>{info.status.value}</td></tr></table>"
+        )
+
+    # -- logging -----------------------------------------------------------------------------------
+    def _check_metric_key(self, name: str) -> None:
+        if name not in self._valid_keys:
+            try:
+                check_key(name, "metric name")
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
+            self._valid_keys.add(name)
+
+    def log(self, name: str, value: float, step: int | None = None, description: str = "") -> None:
+        """Log one metric value; batched in the background, so it costs the loop next to nothing.
+
+        ``step`` defaults to the step after this metric's previous point. NaN and +-inf are kept.
+        """
+        if name not in self._valid_keys:
+            self._check_metric_key(name)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"metric {name!r} must be a number, got {type(value).__name__}") from None
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+            raise InvalidInput(f"step of metric {name!r} must be an integer")
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = MetricBuffer(self._backend, self.id)
+        buffer.add(name, number, step)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Log several metrics at the same step."""
+        for name, value in metrics.items():
+            self.log(name, value, step=step)
+
+    def log_list(self, name: str, values: list[float], description: str = "") -> None:
+        """Log a list of values as consecutive points of one series."""
+        for value in values:
+            self.log(name, value)
+
+    def log_row(self, name: str, description: str = "", **columns: Any) -> None:
+        """Append one row to a table metric: ``run.log_row("per_class", cls="a", f1=0.9)``."""
+        self._backend.log_table_rows(self.id, name, [columns])
+
+    def log_table(self, name: str, value: Mapping[str, list[Any]], description: str = "") -> None:
+        """Append a table given as columns of equal length: ``{"pred": [0, 1], "count": [10, 3]}``."""
+        lengths = {len(col) for col in value.values()}
+        if len(lengths) > 1:
+            raise InvalidInput(f"table {name!r}: columns must have the same length, got {sorted(lengths)}")
+        n = lengths.pop() if lengths else 0
+        rows = [{col: cells[i] for col, cells in value.items()} for i in range(n)]
+        self._backend.log_table_rows(self.id, name, rows)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record params (write-once); values are stored as text and compared as numbers when numeric."""
+        self._backend.log_params(self.id, {k: _param_text(v) for k, v in params.items()})
+
+    def log_param(self, name: str, value: Any) -> None:
+        """Record one param."""
+        self.log_params({name: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set or overwrite tags."""
+        self._backend.set_tags(self.id, {k: str(v) for k, v in tags.items()})
+
+    def set_tag(self, key: str, value: Any) -> None:
+        """Set one tag."""
+        self.set_tags({key: value})
+
+    def remove_tag(self, key: str) -> None:
+        """Remove a tag."""
+        self._backend.delete_tag(self.id, key)
+
+    def add_properties(self, properties: Mapping[str, Any]) -> None:
+        """Record write-once properties."""
+        self._backend.add_properties(self.id, {k: str(v) for k, v in properties.items()})
+
+    def flush(self) -> None:
+        """Make every metric logged so far durable."""
+        if self._buffer is not None:
+            self._buffer.flush()
+
+    # -- files -------------------------------------------------------------------------------------
+    def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO) -> str:
+        """Store a local file (or a binary stream) under ``name`` in the run; returns the stored path."""
+        if isinstance(path_or_stream, str | os.PathLike):
+            with open(path_or_stream, "rb") as stream:
+                info = self._backend.upload_artifact(self.id, name, _read_chunks(stream))
+        else:
+            info = self._backend.upload_artifact(self.id, name, _read_chunks(path_or_stream))
+        return info.path
+
+    def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
+        """Store every file under a local folder beneath the prefix ``name``; symlinks out of it are refused."""
+        prefix = normalize_artifact_path(name, allow_dir=True)
+        files = list(safe_local_files(path))
+        return [self.upload_file(f"{prefix}/{rel}" if prefix else rel, abs_path) for rel, abs_path in files]
+
+    def get_file_names(self, prefix: str = "") -> list[str]:
+        """Paths of the run's files (under ``prefix``)."""
+        return [a.path for a in self._backend.list_artifacts(self.id, prefix)]
+
+    def download_file(self, name: str, output_file_path: str | os.PathLike[str] | None = None) -> Path:
+        """Stream one of the run's files to a local path (default: its base name in the cwd)."""
+        _, chunks = self._backend.open_artifact(self.id, name)
+        dest = Path(output_file_path) if output_file_path is not None else Path(Path(name).name)
+        if dest.is_dir():
+            dest = dest / Path(name).name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(dest.name + ".part")
+        try:
+            with open(part, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+            os.replace(part, dest)
+        finally:
+            part.unlink(missing_ok=True)
+        return dest
+
+    def download_files(self, prefix: str = "", output_directory: str | os.PathLike[str] = ".") -> list[Path]:
+        """Download every file under ``prefix`` into ``output_directory``, keeping relative paths."""
+        root = Path(output_directory).resolve()
+        out = []
+        for name in self.get_file_names(prefix):
+            dest = (root / name).resolve()
+            if not dest.is_relative_to(root):  # paths are normalised server-side; this is belt and braces
+                raise InvalidInput(f"refusing to write {name!r} outside {root}")
+            out.append(self.download_file(name, dest))
+        return out
+
+    # -- reading -----------------------------------------------------------------------------------
+    def get_details(self) -> dict[str, Any]:
+        """Everything known about the run, as plain data."""
+        self._details = self._backend.get_run(self.id)
+        return self._details.model_dump(mode="json")
+
+    def get_status(self) -> str:
+        """The run's current status, e.g. ``"Running"`` or ``"Completed"``."""
+        self._details = self._backend.get_run(self.id)
+        return self._details.info.status.value
+
+    def get_metrics(self, name: str | None = None) -> dict[str, Any]:
+        """Metric values by name: a list per series, a dict of columns per table."""
+        self.flush()
+        metrics = self._backend.get_metrics(self.id)
+        out: dict[str, Any] = {k: list(h.values) for k, h in metrics.series.items()}
+        out.update(metrics.tables)
+        return out if name is None else {name: out[name]} if name in out else {}
+
+    def get_metric_history(self, name: str) -> list[dict[str, float]]:
+        """Every point of one series: ``[{"step": 0, "value": 1.0, "timestamp": ...}, ...]``."""
+        self.flush()
+        history = self._backend.get_metric_history(self.id, name)
+        return [
+            {"step": s, "value": v, "timestamp": t}
+            for s, v, t in zip(history.steps, history.values, history.timestamps, strict=True)
+        ]
+
+    def get_params(self) -> dict[str, str]:
+        """The run's params."""
+        return self._backend.get_run(self.id).params
+
+    def get_tags(self) -> dict[str, str]:
+        """The run's tags."""
+        return self._backend.get_run(self.id).tags
+
+    def get_properties(self) -> dict[str, str]:
+        """The run's properties."""
+        return self._backend.get_run(self.id).properties
+
+    # -- children ----------------------------------------------------------------------------------
+    def child_run(self, name: str | None = None, *, tags: Mapping[str, str] | None = None) -> Run:
+        """Start a child run in the same experiment."""
+        return Run._create(self.experiment, display_name=name, parent_run_id=self.id, tags=tags)
+
+    def get_children(self) -> list[Run]:
+        """The run's direct children, oldest first."""
+        out: list[Run] = []
+        token: str | None = None
+        while True:
+            page = self._backend.search_runs(
+                RunSearch(
+                    experiment_ids=[self.experiment.id],
+                    parent_run_id=self.id,
+                    order_by=["attributes.created_time ASC"],
+                    max_results=1000,
+                    page_token=token,
+                )
+            )
+            out.extend(Run(self.experiment, d.info.id, _details=d) for d in page.runs)
+            token = page.next_page_token
+            if token is None:
+                return out
+
+    # -- status ------------------------------------------------------------------------------------
+    def _finish(self, status: RunStatus, error: RunError | None = None) -> None:
+        try:
+            if self._buffer is not None:
+                self._buffer.close()
+        finally:
+            info = self._backend.update_run(self.id, RunUpdate(status=status, error=error))
+            self._details = self._details.model_copy(update={"info": info})
+
+    def complete(self) -> None:
+        """Flush everything and mark the run Completed."""
+        self._finish(RunStatus.COMPLETED)
+
+    def fail(self, error_details: str | BaseException | None = None) -> None:
+        """Flush everything and mark the run Failed, recording why."""
+        if isinstance(error_details, BaseException):
+            message = f"{type(error_details).__name__}: {error_details}"
+            tb = "".join(traceback.format_exception(error_details))
+        else:
+            message, tb = (error_details or "failed"), None
+        self._finish(
+            RunStatus.FAILED, RunError(message=message[:20000], traceback=tb[-200_000:] if tb else None)
+        )
+
+    def cancel(self) -> None:
+        """Mark the run Canceled."""
+        self._finish(RunStatus.CANCELED)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._details.info.status in TERMINAL_STATUSES:
+            return
+        if exc is None:
+            self.complete()
+        elif isinstance(exc, KeyboardInterrupt):
+            self.cancel()
+        else:
+            self.fail(exc)
+
+
+class OfflineRun:
+    """What ``Run.get_context()`` returns outside a submitted run: logs go to the console only."""
+
+    id = "offline"
+
+    def __init__(self) -> None:
+        self._log = logging.getLogger("ember.offline")
+        if not self._log.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("[ember offline run] %(message)s"))
+            self._log.addHandler(handler)
+            self._log.setLevel(logging.INFO)
+            self._log.propagate = False
+
+    def log(self, name: str, value: float, step: int | None = None, description: str = "") -> None:
+        """Print a metric value."""
+        self._log.info("%s = %s%s", name, value, "" if step is None else f" (step {step})")
+
+    def __getattr__(self, name: str) -> Any:
+        def _record(*args: Any, **kwargs: Any) -> None:
+            self._log.info("%s %s %s", name, args, kwargs or "")
+
+        return _record
+
+    def __enter__(self) -> OfflineRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _current_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return None
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
