@@ -19,8 +19,8 @@ __all__ = ["HEAD_REVISION", "Database", "normalize_db_url"]
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0001"
-_REVISIONS = ["0001"]  # in order; the last is the head the code expects
+HEAD_REVISION = "0002"
+_REVISIONS = ["0001", "0002"]  # in order; the last is the head the code expects
 
 
 def normalize_db_url(url: str) -> str:
@@ -65,7 +65,7 @@ class Database:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")  # durable on power loss, not just on a crash
             cur.execute("PRAGMA busy_timeout=60000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA case_sensitive_like=ON")  # LIKE is case-sensitive, as on PostgreSQL

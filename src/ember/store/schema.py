@@ -84,7 +84,8 @@ runs = Table(
     Column("exit_code", Integer),
     Index("ix_runs_experiment_created", "experiment_id", "lifecycle_stage", "created_time"),
     Index("ix_runs_parent", "parent_run_id"),
-    Index("ix_runs_status", "status"),
+    Index("ix_runs_status_heartbeat", "status", "heartbeat_time"),  # the sweeper of silent runners
+    Index("ix_runs_user_name", "user_name"),
 )
 
 params = Table(

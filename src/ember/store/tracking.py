@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Insert
 
@@ -68,7 +68,7 @@ def load_experiments(conn: Connection, query: Select[Any]) -> list[ExperimentInf
             name=r["name"],
             description=r["description"],
             lifecycle_stage=r["lifecycle_stage"],
-            created_time=to_datetime(r["created_time"]),  # type: ignore[arg-type]
+            created_time=to_datetime(r["created_time"]),
             last_activity_time=to_datetime(r["last_activity_time"]),
             run_count=int(r["run_count"] or 0),
             tags=tag_map[r["id"]],
@@ -77,7 +77,7 @@ def load_experiments(conn: Connection, query: Select[Any]) -> list[ExperimentInf
     ]
 
 
-def run_info(row: Mapping[str, Any]) -> RunInfo:
+def run_info(row: Mapping[str, Any] | RowMapping) -> RunInfo:
     """A ``runs`` row (joined with the experiment's name) as a RunInfo."""
     error = None
     if row["error_message"] is not None:
@@ -95,7 +95,7 @@ def run_info(row: Mapping[str, Any]) -> RunInfo:
         lifecycle_stage=row["lifecycle_stage"],
         run_type=row["run_type"],
         user=row["user_name"],
-        created_time=to_datetime(row["created_time"]),  # type: ignore[arg-type]
+        created_time=to_datetime(row["created_time"]),
         start_time=to_datetime(row["start_time"]),
         end_time=to_datetime(row["end_time"]),
         error=error,

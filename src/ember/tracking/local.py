@@ -140,7 +140,7 @@ class LocalTracking(TrackingBackend):
         return WorkspaceInfo(
             id=row["id"],
             name=row["name"],
-            created_time=to_datetime(row["created_time"]),  # type: ignore[arg-type]
+            created_time=to_datetime(row["created_time"]),
             schema_version=HEAD_REVISION,
             metadata_backend=self.database.dialect,
             artifact_uri=self.blobs.root_uri,
@@ -402,7 +402,9 @@ class LocalTracking(TrackingBackend):
                     raise Conflict(
                         f"{what} {key!r} of run {run_id} is already {old[:200]!r}; {what}s are write-once"
                     )
-            rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items() if k not in existing]
+            rows: list[dict[str, Any]] = [
+                {"run_id": run_id, "key": k, "value": v} for k, v in values.items() if k not in existing
+            ]
             if rows and table is params:
                 for r in rows:
                     r["value_num"] = _as_number(r["value"])
@@ -498,7 +500,8 @@ class LocalTracking(TrackingBackend):
                 cur[1] += 1
                 cur[2] += n
             conn.execute(insert(metric_chunks), chunks)
-            new_rows, changed = [], []
+            new_rows: list[dict[str, Any]] = []
+            changed: list[dict[str, Any]] = []
             for key in keys:
                 nxt, seq, count, (step, stamp, value) = cursor[key]
                 row = {
@@ -619,7 +622,7 @@ class LocalTracking(TrackingBackend):
                     run_id=run_id, path=path, digest=blob.digest, size=blob.size, created_time=now
                 )
             )
-        return ArtifactInfo(path=path, size=blob.size, digest=blob.digest, created_time=to_datetime(now))  # type: ignore[arg-type]
+        return ArtifactInfo(path=path, size=blob.size, digest=blob.digest, created_time=to_datetime(now))
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
         prefix = normalize_artifact_path(prefix, allow_dir=True)
@@ -637,7 +640,7 @@ class LocalTracking(TrackingBackend):
                 size=r["size"],
                 digest=r["digest"],
                 created_time=to_datetime(r["created_time"]),
-            )  # type: ignore[arg-type]
+            )
             for r in rows
         ]
 
@@ -658,7 +661,7 @@ class LocalTracking(TrackingBackend):
             path=row["path"],
             size=row["size"],
             digest=row["digest"],
-            created_time=to_datetime(row["created_time"]),  # type: ignore[arg-type]
+            created_time=to_datetime(row["created_time"]),
         )
         return info, self.blobs.iter_chunks(row["digest"])
 
