@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +39,6 @@ class Database:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = normalize_db_url(url)
         self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
-        self._write_lock = threading.Lock()
         kwargs: dict[str, Any] = {}
         if self.dialect == "sqlite":
             # One connection per thread, created cheaply; WAL lets readers run beside the writer.
@@ -123,13 +121,15 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        logger.info("migrating workspace schema from %s to %s", self.current_revision(), revision)
         with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn.info["ember_begin"] = "IMMEDIATE"
-            cfg.attributes["connection"] = conn
-            logger.info("migrating workspace schema from %s to %s", self.current_revision(), revision)
-            command.upgrade(cfg, revision)
-            conn.commit()
+            conn.info["ember_begin"] = "IMMEDIATE"  # one migrator at a time on SQLite
+            try:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                conn.commit()
+            finally:
+                conn.info["ember_begin"] = "DEFERRED"
 
     def dispose(self) -> None:
         """Close every pooled connection."""
