@@ -41,7 +41,8 @@ def test_opening_a_revision_0001_workspace_upgrades_it_and_keeps_its_runs(tmp_pa
         metrics = run.get_metrics()
         assert metrics["loss"][:3] == [1.0, 0.5, 1 / 3]
         assert len(metrics["loss"]) == 100
-        assert math.isnan(metrics["edge"][0]) and metrics["edge"][1] == -math.inf
+        assert math.isnan(metrics["edge"][0])
+        assert metrics["edge"][1] == -math.inf
         assert metrics["per_class"] == {"cls": ["a"], "f1": [0.9]}
         out = run.download_file("outputs/model.txt", tmp_path / "model.txt")
         assert out.read_bytes() == b"weights: 1 2 3\n"

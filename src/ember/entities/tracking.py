@@ -24,6 +24,7 @@ MAX_TAG_VALUE = 8000
 MAX_DESCRIPTION = 20000
 MAX_POINTS_PER_REQUEST = 2_000_000
 MAX_TABLE_ROWS_PER_REQUEST = 10_000
+MAX_KEYS_PER_CALL = 10_000
 
 
 class RunStatus(StrEnum):
@@ -64,9 +65,14 @@ def check_key(key: str, what: str = "key") -> str:
     return key
 
 
-def _check_mapping(values: dict[str, str], what: str, max_len: int) -> dict[str, str]:
+def check_mapping(values: dict[str, str], what: str, max_len: int) -> dict[str, str]:
+    """Validate names and values of params, tags or properties; raises ``ValueError``."""
+    if len(values) > MAX_KEYS_PER_CALL:
+        raise ValueError(f"at most {MAX_KEYS_PER_CALL} {what}s per call")
     for k, v in values.items():
-        check_key(k, f"{what} key")
+        check_key(k, f"{what} name")
+        if not isinstance(v, str):
+            raise ValueError(f"{what} {k!r} must be text")
         if len(v) > max_len:
             raise ValueError(f"{what} {k!r} is {len(v)} characters long; the limit is {max_len}")
         if "\x00" in v:
@@ -95,7 +101,7 @@ class ExperimentCreate(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        return _check_mapping(v, "tag", MAX_TAG_VALUE)
+        return check_mapping(v, "tag", MAX_TAG_VALUE)
 
 
 class ExperimentUpdate(_Model):
@@ -107,7 +113,7 @@ class ExperimentUpdate(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str] | None) -> dict[str, str] | None:
-        return None if v is None else _check_mapping(v, "tag", MAX_TAG_VALUE)
+        return None if v is None else check_mapping(v, "tag", MAX_TAG_VALUE)
 
 
 class ExperimentInfo(_Model):
@@ -153,7 +159,7 @@ class RunCreate(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        return _check_mapping(v, "tag", MAX_TAG_VALUE)
+        return check_mapping(v, "tag", MAX_TAG_VALUE)
 
     @field_validator("status")
     @classmethod
@@ -280,6 +286,9 @@ class TableRows(_Model):
                 check_key(k, "column name")
                 if cell is not None and not isinstance(cell, str | int | float | bool):
                     raise ValueError(f"column {k!r}: cells must be strings, numbers, booleans or null")
+                if isinstance(cell, float) and not math.isfinite(cell):
+                    # JSON has no NaN: a table cell could not round-trip through the server faithfully.
+                    raise ValueError(f"column {k!r}: table cells must be finite; log NaN/inf as a metric")
         return v
 
 

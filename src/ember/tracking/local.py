@@ -45,6 +45,7 @@ from ember.entities.tracking import (
     NAME_PATTERN,
     TableRows,
     check_key,
+    check_mapping,
 )
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.store.database import HEAD_REVISION, Database
@@ -81,7 +82,6 @@ __all__ = ["LocalTracking"]
 logger = logging.getLogger(__name__)
 
 _NAME_RE = re.compile(NAME_PATTERN)
-_MAX_KEYS_PER_CALL = 10_000
 
 
 def _check_name(name: str) -> str:
@@ -96,21 +96,10 @@ def _check_name(name: str) -> str:
 def _check_values(values: dict[str, str], what: str, max_len: int) -> dict[str, str]:
     if not isinstance(values, dict):
         raise InvalidInput(f"{what}s must be a mapping of names to values")
-    if len(values) > _MAX_KEYS_PER_CALL:
-        raise InvalidInput(f"at most {_MAX_KEYS_PER_CALL} {what}s per call")
-    out: dict[str, str] = {}
-    for key, value in values.items():
-        try:
-            check_key(key, f"{what} name")
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
-        text = value if isinstance(value, str) else str(value)
-        if len(text) > max_len:
-            raise InvalidInput(f"{what} {key!r} is {len(text)} characters long; the limit is {max_len}")
-        if "\x00" in text:
-            raise InvalidInput(f"{what} {key!r} contains a NUL character")
-        out[key] = text
-    return out
+    try:
+        return check_mapping(values, what, max_len)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def _as_number(text: str) -> float | None:

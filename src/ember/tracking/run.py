@@ -130,7 +130,8 @@ class Run:
         info = self._details.info
         return (
             "<table><tr><th>Experiment</th><th>Id</th><th>Name</th><th>Status</th></tr>"
-            f"<tr><td>{_html(self.experiment.name)}</td><td>{info.id}</td><td>{_html(info.display_name or '')}</td>"
+            f"<tr><td>{_html(self.experiment.name)}</td><td>{info.id}</td>"
+            f"<td>{_html(info.display_name or '')}</td>"
             f"<td>{info.status.value}</td></tr></table>"
         )
 
@@ -224,7 +225,7 @@ class Run:
         return info.path
 
     def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
-        """Store every file under a local folder beneath the prefix ``name``; symlinks out of it are refused."""
+        """Store every file of a local folder under the prefix ``name``; symlinks leaving it are refused."""
         prefix = normalize_artifact_path(name, allow_dir=True)
         files = list(safe_local_files(path))
         return [self.upload_file(f"{prefix}/{rel}" if prefix else rel, abs_path) for rel, abs_path in files]
