@@ -9,6 +9,7 @@ import time
 
 import pytest
 from contract_support import Target, new_experiment, new_run, same_floats, unique
+from pydantic import ValidationError
 
 import ember
 from ember.backend import Backend
@@ -327,8 +328,11 @@ def test_large_and_negative_steps_round_trip(backend: Backend) -> None:
 def test_steps_beyond_64_bits_are_invalid_input(backend: Backend, step: int) -> None:
     run_id = _run(backend)
     backend.tracking.log_metrics(run_id, [MetricSeries(key="m", values=[1.0])])
-    with pytest.raises(InvalidInput):
-        backend.tracking.log_metrics(run_id, [MetricSeries(key="m", values=[2.0], steps=[step])])
+    with pytest.raises(ValidationError, match="64-bit"):
+        MetricSeries(key="m", values=[2.0], steps=[step])
+    unvalidated = MetricSeries.model_construct(key="m", values=[2.0], steps=[step], timestamps=None)
+    with pytest.raises(InvalidInput, match="64-bit"):
+        backend.tracking.log_metrics(run_id, [unvalidated])
     assert backend.tracking.get_metric_history(run_id, "m").values == [1.0]
 
 

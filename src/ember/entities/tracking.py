@@ -249,18 +249,40 @@ class MetricSeries(_Model):
 
     @model_validator(mode="after")
     def _lengths(self) -> MetricSeries:
-        n = len(self.values)
-        if n == 0:
-            raise ValueError(f"metric {self.key!r} has no values")
-        if n > MAX_POINTS_PER_REQUEST:
-            raise ValueError(f"metric {self.key!r} has {n} points; send at most {MAX_POINTS_PER_REQUEST}")
-        for name in ("steps", "timestamps"):
-            col = getattr(self, name)
-            if col is not None and len(col) != n:
-                raise ValueError(f"metric {self.key!r}: {name} has {len(col)} entries for {n} values")
-        if self.timestamps is not None and not all(math.isfinite(t) for t in self.timestamps):
-            raise ValueError(f"metric {self.key!r}: timestamps must be finite")
+        check_series(self)
         return self
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def check_step(key: str, step: int) -> None:
+    """Refuse a step that is not a 64-bit integer; raises ``ValueError``."""
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise ValueError(f"metric {key!r}: steps must be integers")
+    if not INT64_MIN <= step <= INT64_MAX:
+        raise ValueError(f"metric {key!r}: step {step} is outside the 64-bit integer range")
+
+
+def check_series(series: MetricSeries) -> None:
+    """Every rule of a metric series; also for series built without validation. Raises ``ValueError``."""
+    check_key(series.key, "metric name")
+    n = len(series.values)
+    if n == 0:
+        raise ValueError(f"metric {series.key!r} has no values")
+    if n > MAX_POINTS_PER_REQUEST:
+        raise ValueError(f"metric {series.key!r} has {n} points; send at most {MAX_POINTS_PER_REQUEST}")
+    for name in ("steps", "timestamps"):
+        col = getattr(series, name)
+        if col is not None and len(col) != n:
+            raise ValueError(f"metric {series.key!r}: {name} has {len(col)} entries for {n} values")
+    if series.steps is not None:
+        given = [s for s in series.steps if s is not None]
+        if given:
+            check_step(series.key, min(given))
+            check_step(series.key, max(given))
+    if series.timestamps is not None and not all(math.isfinite(t) for t in series.timestamps):
+        raise ValueError(f"metric {series.key!r}: timestamps must be finite")
 
 
 class MetricHistory(_Model):

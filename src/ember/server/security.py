@@ -48,7 +48,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _TRUSTED_FETCH_SITES = frozenset({"same-origin", "none"})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_UPLOAD_PATH = re.compile(r"/api/v1/runs/[^/]+/artifacts/.+", re.DOTALL)
+_UPLOAD_PATH = re.compile(r"/api/v1/runs/[^/]+/artifacts/.*", re.DOTALL)
 _JSON = "application/json"
 _OCTETS = "application/octet-stream"
 

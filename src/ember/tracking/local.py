@@ -46,6 +46,7 @@ from ember.entities.tracking import (
     TableRows,
     check_key,
     check_mapping,
+    check_series,
 )
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.store.database import HEAD_REVISION, Database
@@ -422,7 +423,9 @@ class LocalTracking(TrackingBackend):
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.database.write() as conn:
-            self._run_row(conn, run_id, lock=True)
+            row = self._run_row(conn, run_id, lock=True)
+            if row["lifecycle_stage"] != "active":
+                raise Conflict(f"run {run_id} is deleted; restore it before changing tags")
             result = conn.execute(delete(tags).where(and_(tags.c.run_id == run_id, tags.c.key == key)))
             if result.rowcount == 0:
                 raise NotFound(f"run {run_id} has no tag {key[:250]!r}")
@@ -431,6 +434,11 @@ class LocalTracking(TrackingBackend):
     def log_metrics(self, run_id: str, series: list[MetricSeries]) -> None:
         if not series:
             return
+        for s in series:  # series built with model_construct (the SDK's buffer) were never validated
+            try:
+                check_series(s)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
         now = time.time()
         with self.database.write() as conn:
             self._writable_run(conn, run_id)

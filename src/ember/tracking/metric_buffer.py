@@ -86,9 +86,12 @@ class MetricBuffer:
             try:
                 self._send()
             except EmberError as exc:
-                self._error = exc
-                logger.error("metrics of run %s were refused: %s", self._run_id, exc.message)
-            except Exception:  # transient (network, database busy): points were put back, retry later
+                if _is_refusal(exc):
+                    self._error = exc
+                    logger.error("metrics of run %s were refused: %s", self._run_id, exc.message)
+                else:
+                    logger.warning("could not send metrics of run %s (%s); will retry", self._run_id, exc)
+            except Exception:  # e.g. the database is busy: the points were put back; retry later
                 logger.warning("could not send metrics of run %s; will retry", self._run_id, exc_info=True)
 
     def _send(self) -> None:
@@ -99,12 +102,11 @@ class MetricBuffer:
                 return
             try:
                 self._backend.log_metrics(self._run_id, _columnar(points))
-            except EmberError:
-                raise  # the backend refused these points for good (terminal run, bad name): drop them
-            except Exception:
-                with self._lock:
-                    self._points[:0] = points
-                raise
+            except Exception as exc:
+                if not (isinstance(exc, EmberError) and _is_refusal(exc)):
+                    with self._lock:  # transient: keep the points, in order, for the next try
+                        self._points[:0] = points
+                raise  # a refusal (bad name, finished run) drops the batch for good
 
     def flush(self) -> None:
         """Send everything queued so far and wait until it is durable; re-raise a refusal."""
@@ -122,6 +124,11 @@ class MetricBuffer:
         self._thread = None
         _LIVE.discard(self)
         self.flush()
+
+
+def _is_refusal(exc: EmberError) -> bool:
+    """A 4xx-class error: sending the same points again would be refused again."""
+    return 400 <= exc.http_status < 500
 
 
 def _columnar(points: list[tuple[str, float, int | None, float]]) -> list[MetricSeries]:

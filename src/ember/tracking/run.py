@@ -23,7 +23,7 @@ from ember.entities import (
     RunStatus,
     RunUpdate,
 )
-from ember.entities.tracking import check_key
+from ember.entities.tracking import check_key, check_step
 from ember.errors import InvalidInput
 from ember.tracking.contract import TrackingBackend
 from ember.tracking.metric_buffer import MetricBuffer
@@ -155,8 +155,11 @@ class Run:
             number = float(value)
         except (TypeError, ValueError):
             raise InvalidInput(f"metric {name!r} must be a number, got {type(value).__name__}") from None
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
-            raise InvalidInput(f"step of metric {name!r} must be an integer")
+        if step is not None:
+            try:
+                check_step(name, step)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
         buffer = self._buffer
         if buffer is None:
             buffer = self._buffer = MetricBuffer(self._backend, self.id)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
 from ember.artifacts.paths import check_id, normalize_artifact_path
@@ -326,8 +327,24 @@ def _request_chunks(request: Request) -> Iterator[bytes]:
             yield chunk
 
 
+class _AnyPath(Convertor[str]):
+    """Like Starlette's ``path`` but matching every character and the empty string, so that a bad
+    artifact path reaches ``normalize_artifact_path`` and gets a 400 naming the problem, not a 404."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", _AnyPath())
+
+
 @router.put(
-    "/runs/{run_id}/artifacts/{path:path}",
+    "/runs/{run_id}/artifacts/{path:anypath}",
     status_code=201,
     response_model=ArtifactInfo,
     openapi_extra={
@@ -353,7 +370,7 @@ def _presentation(path: str) -> tuple[str, str]:
 
 
 @router.get(
-    "/runs/{run_id}/artifacts/{path:path}",
+    "/runs/{run_id}/artifacts/{path:anypath}",
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}

@@ -184,7 +184,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_tags_key_value", ["key", "value"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("tags", schema=None) as batch_op:
         batch_op.drop_index("ix_tags_key_value")
