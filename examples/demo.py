@@ -64,7 +64,9 @@ def accuracy(w: list[float], rows: list[tuple[float, float, int]]) -> float:
 def svg_plot(losses: list[float]) -> str:
     """A tiny SVG line chart of the loss curve."""
     top = max(losses)
-    points = " ".join(f"{i * 300 / (len(losses) - 1):.1f},{150 - 140 * v / top:.1f}" for i, v in enumerate(losses))
+    points = " ".join(
+        f"{i * 300 / (len(losses) - 1):.1f},{150 - 140 * v / top:.1f}" for i, v in enumerate(losses)
+    )
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="150">'
         f'<polyline fill="none" stroke="#e25822" stroke-width="2" points="{points}"/></svg>'
@@ -124,14 +126,17 @@ def main() -> None:
         _wait_healthy(f"http://127.0.0.1:{port}")
         remote = ember.Workspace.connect(f"http://127.0.0.1:{port}")
         same = remote.get_run(best.id)
-        print(f"through `ember server` on port {port}: {same.display_name} accuracy={same.get_metrics()['accuracy']}")
+        remote_acc = same.get_metrics()["accuracy"][-1]
+        print(f"through `ember server` on port {port}: {same.display_name} accuracy={remote_acc:.3f}")
         remote.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
 
     print("\n$ ember run list --experiment demo-logreg")
-    subprocess.run([sys.executable, "-m", "ember", "run", "list", "--experiment", "demo-logreg"], check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "ember", "run", "list", "--experiment", "demo-logreg"], check=True, cwd=ROOT
+    )
     print(
         f"\nWorkspace: {WORKSPACE}  (metadata: ember.db, files: artifacts/)\n"
         "Next: `ember run show <id>`, `ember run metrics <id>`, `ember server` then open the API docs at "

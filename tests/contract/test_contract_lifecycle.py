@@ -222,3 +222,19 @@ def test_sdk_delete_and_gc(backend: Backend) -> None:
     assert report["runs"] >= 1
     with pytest.raises(NotFound):
         ws.get_run(run.id)
+
+
+def test_sdk_run_delete_and_restore(backend: Backend) -> None:
+    ws = ember.Workspace(backend)
+    exp = ember.Experiment(ws, new_experiment(backend, "sdkdel").name)
+    with exp.start_logging(display_name="keep") as kept:
+        kept.log("m", 1.0)
+    with exp.start_logging(display_name="drop") as dropped:
+        child = dropped.child_run("fold")
+        child.complete()
+    dropped.delete()
+    assert [r.id for r in exp.get_runs()] == [kept.id]
+    assert ws.get_run(child.id).get_details()["info"]["lifecycle_stage"] == "deleted"
+    dropped.restore()
+    assert {r.id for r in exp.get_runs()} == {kept.id, dropped.id}
+    assert ws.get_run(child.id).get_details()["info"]["lifecycle_stage"] == "active"

@@ -357,6 +357,16 @@ class Run:
         """Mark the run Canceled."""
         self._finish(RunStatus.CANCELED)
 
+    def delete(self) -> None:
+        """Soft-delete the run and its children; ``restore`` undoes it, ``Workspace.gc`` makes it final."""
+        info = self._backend.set_run_lifecycle(self.id, "deleted")
+        self._details = self._details.model_copy(update={"info": info})
+
+    def restore(self) -> None:
+        """Undo ``delete``."""
+        info = self._backend.set_run_lifecycle(self.id, "active")
+        self._details = self._details.model_copy(update={"info": info})
+
     def __enter__(self) -> Run:
         return self
 
