@@ -99,7 +99,7 @@ def run_info(row: Mapping[str, Any] | RowMapping) -> RunInfo:
         lifecycle_stage=row["lifecycle_stage"],
         run_type=row["run_type"],
         user=row["user_name"],
-        created_time=to_datetime(row["created_time"]),
+        created_time=to_datetime(row["created_time"]),  # type: ignore[arg-type]
         start_time=to_datetime(row["start_time"]),
         end_time=to_datetime(row["end_time"]),
         error=error,
