@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +31,10 @@ __all__ = [
 ]
 
 
+@overload
+def to_datetime(value: float) -> datetime: ...
+@overload
+def to_datetime(value: None) -> None: ...
 def to_datetime(value: float | None) -> datetime | None:
     """Epoch seconds as an aware UTC datetime."""
     return None if value is None else datetime.fromtimestamp(value, tz=UTC)
@@ -99,7 +103,7 @@ def run_info(row: Mapping[str, Any] | RowMapping) -> RunInfo:
         lifecycle_stage=row["lifecycle_stage"],
         run_type=row["run_type"],
         user=row["user_name"],
-        created_time=to_datetime(row["created_time"]),  # type: ignore[arg-type]
+        created_time=to_datetime(row["created_time"]),
         start_time=to_datetime(row["start_time"]),
         end_time=to_datetime(row["end_time"]),
         error=error,
