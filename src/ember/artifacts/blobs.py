@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, cast
 
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
+from fsspec.spec import AbstractBufferedFile
 
 from ember.errors import InvalidInput, NotFound, PayloadTooLarge
 
@@ -52,6 +53,17 @@ class BlobStore:
     Writes go to ``tmp/<uuid>`` first and are moved into place only once complete, so a reader never
     sees a partial blob. On the local filesystem the move is an atomic ``os.replace``; concurrent puts of
     the same content all succeed and leave one blob.
+
+    On object storage (``s3://``, ...) a write is streamed in parts of the filesystem's block size (an S3
+    multipart upload; s3fs buffers 50 MiB per part unless ``storage_options`` sets ``default_block_size``,
+    5 MiB at least) and a failed or refused write is aborted rather than published. fsspec's cached
+    directory listings are dropped before every lookup, because another client (a ``gc`` on another
+    machine) may have deleted a blob since.
+
+    S3 needs no code to configure: s3fs (through botocore) reads the standard AWS environment,
+    ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION`` and, for an S3-compatible
+    service (MinIO, Ceph, moto, ...), ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``; or ``AWS_PROFILE``
+    and ``~/.aws``. ``storage_options`` override them (``{"client_kwargs": {"endpoint_url": ...}}``, ...).
     """
 
     def __init__(self, root_uri: str, *, storage_options: dict[str, Any] | None = None) -> None:
@@ -59,7 +71,7 @@ class BlobStore:
 
         Args:
             root_uri: ``"/abs/dir"``, ``"file:///abs/dir"``, ``"s3://bucket/prefix"``, ``"memory://x"``.
-            storage_options: Passed to the fsspec filesystem (credentials, endpoint, ...).
+            storage_options: Passed to the fsspec filesystem (credentials, endpoint, ...); never logged.
         """
         fs, root = url_to_fs(root_uri, **(storage_options or {}))
         self._fs: Any = fs
@@ -100,7 +112,8 @@ class BlobStore:
         try:
             if self._local:
                 self._fs.makedirs(f"{self._root}/tmp", exist_ok=True)
-            with self._fs.open(tmp, "wb") as out:
+            out = self._fs.open(tmp, "wb")
+            try:
                 for chunk in source:
                     size += len(chunk)
                     if max_size is not None and size > max_size:
@@ -114,9 +127,13 @@ class BlobStore:
                     # A blob's name promises its content: make the bytes durable before the name exists.
                     out.flush()
                     os.fsync(out.fileno())
+            except BaseException:
+                _abandon(out)
+                raise
+            out.close()
             digest = hasher.hexdigest()
             final = self._path(digest)
-            if self._fs.exists(final):
+            if self._fs.exists(self._fresh(final)):
                 self._remove_quietly(tmp)
             else:
                 self._move(tmp, final)
@@ -140,13 +157,23 @@ class BlobStore:
         else:
             self._fs.mv(tmp, final)
 
+    def _fresh(self, path: str) -> str:
+        """Return ``path`` once fsspec's cached listings above it are dropped: the next lookup asks the store.
+
+        s3fs answers ``exists``/``info`` from listings it cached earlier (``list_digests`` fills them), which
+        go stale when another client deletes a blob; trusting them would deduplicate against a missing blob.
+        """
+        if not self._local:
+            self._fs.invalidate_cache(path)
+        return path
+
     def _remove_quietly(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._fs.rm(path)
 
     def exists(self, digest: str) -> bool:
         """Tell whether the blob with this digest is stored."""
-        return bool(self._fs.exists(self._path(digest)))
+        return bool(self._fs.exists(self._fresh(self._path(digest))))
 
     def size(self, digest: str) -> int:
         """Return the size in bytes of a stored blob.
@@ -154,7 +181,7 @@ class BlobStore:
         Raises:
             NotFound: No blob has this digest.
         """
-        path = self._path(digest)
+        path = self._fresh(self._path(digest))
         try:
             return int(self._fs.size(path))
         except FileNotFoundError:
@@ -166,7 +193,7 @@ class BlobStore:
         Raises:
             NotFound: No blob has this digest.
         """
-        path = self._path(digest)
+        path = self._fresh(self._path(digest))
         try:
             return cast(BinaryIO, self._fs.open(path, "rb"))
         except FileNotFoundError:
@@ -234,6 +261,23 @@ class BlobStore:
             parts = str(path).rstrip("/").split("/")
             if len(parts) >= 2 and len(parts[-2]) == 2 and is_valid_digest(parts[-2] + parts[-1]):
                 yield parts[-2] + parts[-1]
+
+
+def _abandon(handle: Any) -> None:
+    """Close a half-written file without publishing what it holds.
+
+    Closing an fsspec buffered file (s3fs, gcsfs, adlfs) uploads the rest and commits it: S3 would complete
+    the multipart upload. ``discard`` aborts it instead (S3's AbortMultipartUpload), so no partial object
+    and no orphaned, billed parts are left behind.
+    """
+    if isinstance(handle, AbstractBufferedFile):
+        try:
+            handle.discard()
+        except Exception:  # the caller's error matters more than a failed clean-up
+            logger.warning("could not abort the partial upload %s", handle.path, exc_info=True)
+        handle.closed = True
+    else:
+        handle.close()
 
 
 def _read_chunks(read: Callable[[int], bytes]) -> Iterator[bytes]:
