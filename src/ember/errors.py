@@ -80,20 +80,25 @@ class SchemaTooNew(EmberError):
     http_status = 409
 
 
-_BY_CODE: dict[str, type[EmberError]] = {
-    cls.code: cls
-    for cls in (InvalidInput, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge, SchemaTooNew)
-}
+def _by_code() -> dict[str, type[EmberError]]:
+    """Every error class by its code, subclasses defined in feature packages included."""
+    found: dict[str, type[EmberError]] = {}
+    pending: list[type[EmberError]] = [EmberError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 def error_from_payload(status: int, payload: object) -> EmberError:
     """Rebuild the typed error a server sent, so remote callers see the same exceptions as local ones."""
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
         err = payload["error"]
-        cls = _BY_CODE.get(str(err.get("code")), EmberError)
+        cls = _by_code().get(str(err.get("code")), EmberError)
         details = err.get("details")
         return cls(str(err.get("message", "")), details=details if isinstance(details, dict) else None)
-    for cls in _BY_CODE.values():
+    for cls in (InvalidInput, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge):
         if cls.http_status == status:
             return cls(f"server answered {status}: {payload!r}"[:500])
     return EmberError(f"server answered {status}: {payload!r}"[:500])

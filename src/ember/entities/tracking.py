@@ -57,7 +57,7 @@ class _Model(BaseModel):
 
 def check_key(key: str, what: str = "key") -> str:
     """Validate a metric, param, tag or property key and return it unchanged."""
-    if not isinstance(key, str) or not _KEY_RE.match(key) or ".." in key:
+    if not isinstance(key, str) or not _KEY_RE.fullmatch(key) or ".." in key:
         raise ValueError(
             f"{what} {key[:100] if isinstance(key, str) else key!r} is invalid: use 1-250 letters, digits, "
             "'_', '-', '.', ' ', '/' or ':', starting with a letter, digit or '_'"

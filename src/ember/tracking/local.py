@@ -86,7 +86,7 @@ _NAME_RE = re.compile(NAME_PATTERN)
 
 
 def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise InvalidInput(
             f"experiment name {str(name)[:100]!r} is invalid: use 1-255 letters, digits, '_', '-' or '.', "
             "starting with a letter or digit"
