@@ -15,13 +15,15 @@ _LAZY = {
     "Workspace": "ember.workspace",
     "Experiment": "ember.tracking.experiment",
     "Run": "ember.tracking.run",
+    "ScriptRunConfig": "ember.jobs.config",
     "errors": "ember.errors",
 }
 
-__all__ = ["Experiment", "Run", "Workspace", "__version__", "errors"]
+__all__ = ["Experiment", "Run", "ScriptRunConfig", "Workspace", "__version__", "errors"]
 
 if TYPE_CHECKING:
     from ember import errors
+    from ember.jobs.config import ScriptRunConfig
     from ember.tracking.experiment import Experiment
     from ember.tracking.run import Run
     from ember.workspace import Workspace

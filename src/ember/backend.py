@@ -8,20 +8,25 @@ from __future__ import annotations
 
 from abc import ABC
 
+from ember.jobs.contract import JobsBackend
 from ember.tracking.contract import TrackingBackend
 
 __all__ = ["Backend"]
 
 
 class Backend(ABC):
-    """One workspace's capabilities, one attribute per area (``tracking``; later data, registry, …)."""
+    """One workspace's capabilities, one attribute per area: tracking, jobs (later data, registry...)."""
 
     kind: str  # "local" | "remote"
     tracking: TrackingBackend
+    jobs: JobsBackend
 
     def close(self) -> None:
         """Release connections, pools and background threads."""
-        self.tracking.close()
+        for area in ("jobs", "tracking"):
+            contract = getattr(self, area, None)  # a test double may provide only some areas
+            if contract is not None:
+                contract.close()
 
     def __enter__(self) -> Backend:
         return self

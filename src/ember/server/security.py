@@ -48,7 +48,8 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _TRUSTED_FETCH_SITES = frozenset({"same-origin", "none"})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_UPLOAD_PATH = re.compile(r"/api/v1/runs/[^/]+/artifacts/.*", re.DOTALL)
+# Streamed uploads: run artifacts and content-addressed blobs (snapshot files).
+_UPLOAD_PATH = re.compile(r"/api/v1/(runs/[^/]+/artifacts/.*|blobs/[^/]*)", re.DOTALL)
 _JSON = "application/json"
 _OCTETS = "application/octet-stream"
 
@@ -65,7 +66,7 @@ class BodyTooLarge(HTTPException):
 
 
 def is_artifact_upload(method: str, path: str) -> bool:
-    """Tell whether a request is an artifact upload (``PUT /api/v1/runs/{id}/artifacts/{path}``)."""
+    """Tell whether a request is a streamed upload: a run artifact or a content-addressed blob."""
     return method == "PUT" and _UPLOAD_PATH.fullmatch(path) is not None
 
 

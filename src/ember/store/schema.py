@@ -166,6 +166,62 @@ artifacts = Table(
     Index("ix_artifacts_digest", "digest"),
 )
 
+compute_targets = Table(
+    "compute_targets",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("max_concurrent_runs", Integer, nullable=False),
+    Column("created_time", Float, nullable=False),
+)
+
+# The configuration of a submitted run (interactive runs have none).
+run_configs = Table(
+    "run_configs",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("compute_target", String(255), nullable=False),
+    Column("config", Text, nullable=False),  # RunConfiguration JSON
+    Column("snapshot_digest", String(64), ForeignKey("snapshots.digest")),
+    Column("git", Text),
+    Column("python_executable", Text),
+    Column("cancel_requested", Integer, nullable=False, default=0),
+    Index("ix_run_configs_compute", "compute_target"),
+    Index("ix_run_configs_snapshot", "snapshot_digest"),
+)
+
+# A snapshot's manifest blob (its digest is the snapshot's id) and every file blob it lists, so that
+# garbage collection sees the references.
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("file_count", Integer, nullable=False),
+    Column("total_size", BigInteger, nullable=False),
+    Column("created_time", Float, nullable=False),
+)
+
+snapshot_files = Table(
+    "snapshot_files",
+    metadata,
+    Column(
+        "snapshot_digest", String(64), ForeignKey("snapshots.digest", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("digest", String(64), primary_key=True),
+    Index("ix_snapshot_files_digest", "digest"),
+)
+
+# Logs streamed while a run executes, in chunks; ``offset`` is the chunk's first character.
+run_logs = Table(
+    "run_logs",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("offset", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
 # Every column that references a content-addressed blob; garbage collection frees a blob only when
 # no row in any of them names it. Later features (snapshots, models) add theirs here.
-BLOB_REFERENCES = [artifacts.c.digest]
+BLOB_REFERENCES = [artifacts.c.digest, snapshots.c.digest, snapshot_files.c.digest]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ember.entities import ExperimentInfo, ExperimentUpdate, RunSearch
 from ember.tracking.run import Run
@@ -62,6 +62,14 @@ class Experiment:
     ) -> Run:
         """Start an interactive run; as a context manager it completes (or fails) on exit."""
         return Run._create(self, display_name=display_name, tags=tags, description=description)
+
+    def submit(self, config: Any, tags: Mapping[str, str] | None = None, **kwargs: Any) -> Run:
+        """Submit a run configuration (``ScriptRunConfig``, an estimator…) as a new run of this experiment."""
+        submit_to = getattr(config, "submit_to", None)
+        if submit_to is None:
+            raise TypeError(f"{type(config).__name__} cannot be submitted: use ember.ScriptRunConfig")
+        run: Run = submit_to(self, tags=tags, **kwargs)
+        return run
 
     def get_runs(self, *, include_children: bool = False) -> Iterator[Run]:
         """The experiment's runs, newest first (top-level only unless ``include_children``)."""

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -24,9 +25,10 @@ from ember.entities import (
     RunUpdate,
 )
 from ember.entities.tracking import check_key, check_step
-from ember.errors import InvalidInput
+from ember.errors import InvalidInput, NotFound
 from ember.tracking.contract import TrackingBackend
 from ember.tracking.metric_buffer import MetricBuffer
+from ember.tracking.spool import SpoolWriter
 from ember.tracking.validation import build
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ __all__ = ["Run"]
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+_CONTEXT: Run | None = None
 
 
 def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
@@ -56,8 +59,9 @@ class Run:
         self.experiment = experiment
         self._backend: TrackingBackend = experiment.workspace.backend.tracking
         self._details = _details or self._backend.get_run(run_id)
-        self._buffer: MetricBuffer | None = None
+        self._buffer: MetricBuffer | SpoolWriter | None = None
         self._valid_keys: set[str] = set()
+        self._managed_by_runner = False  # Run.get_context() inside a submitted run
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -99,9 +103,23 @@ class Run:
         run_id = os.environ.get("EMBER_RUN_ID")
         if not run_id:
             return OfflineRun()
+        global _CONTEXT
+        if _CONTEXT is not None and _CONTEXT.id == run_id:
+            return _CONTEXT
         from ember.workspace import Workspace
 
-        return cls.get(Workspace.from_config(), run_id)
+        run = cls.get(
+            Workspace.get(os.environ["EMBER_WORKSPACE"], artifact_uri=os.environ.get("EMBER_ARTIFACT_URI")),
+            run_id,
+        )
+        spool = os.environ.get("EMBER_SPOOL_DIR")
+        if spool:
+            # Inside a submitted run metrics go to the runner's spool: memory stores, no I/O per call,
+            # and nothing is lost if the script is killed.
+            run._buffer = SpoolWriter(spool)
+        run._managed_by_runner = True
+        _CONTEXT = run
+        return run
 
     # -- identity ----------------------------------------------------------------------------------
     @property
@@ -331,6 +349,9 @@ class Run:
 
     # -- status ------------------------------------------------------------------------------------
     def _finish(self, status: RunStatus, error: RunError | None = None) -> None:
+        if self._managed_by_runner:  # the runner records how the script ended
+            self.flush()
+            return
         try:
             if self._buffer is not None:
                 self._buffer.close()
@@ -354,8 +375,50 @@ class Run:
         )
 
     def cancel(self) -> None:
-        """Mark the run Canceled."""
-        self._finish(RunStatus.CANCELED)
+        """Cancel the run: at once when queued or interactive; a running script is stopped by its runner."""
+        if self._buffer is not None:
+            self._buffer.close()
+        info = self.experiment.workspace.backend.jobs.cancel_run(self.id)
+        self._details = self._details.model_copy(update={"info": info})
+
+    def wait_for_completion(
+        self, show_output: bool = False, *, timeout: float | None = None, poll_interval: float = 0.5
+    ) -> dict[str, Any]:
+        """Wait until the run ends (streaming its output live with ``show_output``); returns its details.
+
+        Raises ``TimeoutError`` after ``timeout`` seconds; the run goes on.
+        """
+        jobs = self.experiment.workspace.backend.jobs
+        deadline = None if timeout is None else time.monotonic() + timeout
+        offset = 0
+        last_sweep = time.monotonic()
+        while True:
+            if show_output:
+                try:
+                    chunk = jobs.read_log(self.id, "std_log.txt", offset=offset)
+                except NotFound:
+                    chunk = None
+                if chunk is not None:
+                    if chunk.data:
+                        sys.stdout.write(chunk.data)
+                        sys.stdout.flush()
+                    offset = chunk.next_offset
+            status = RunStatus(self.get_status())
+            if status in TERMINAL_STATUSES:
+                if show_output:  # the last lines, written before the status changed
+                    chunk = jobs.read_log(self.id, "std_log.txt", offset=offset)
+                    if chunk.data:
+                        sys.stdout.write(chunk.data)
+                        sys.stdout.flush()
+                return self.get_details()
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"run {self.id} is still {status.value} after {timeout} s")
+            if (
+                time.monotonic() - last_sweep > 10
+            ):  # embedded workspaces have no server to notice dead runners
+                jobs.sweep()
+                last_sweep = time.monotonic()
+            time.sleep(poll_interval)
 
     def delete(self) -> None:
         """Soft-delete the run and its children; ``restore`` undoes it, ``Workspace.gc`` makes it final."""

@@ -1,0 +1,1 @@
+"""Compute targets and their launchers (local processes today)."""

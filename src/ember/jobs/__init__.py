@@ -1,0 +1,1 @@
+"""Submitted runs: snapshots, run configurations, logs, cancel, queueing on compute targets."""
