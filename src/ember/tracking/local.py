@@ -60,8 +60,11 @@ from ember.store.schema import (
     metric_latest,
     params,
     properties,
+    run_configs,
     run_tables,
     runs,
+    snapshot_files,
+    snapshots,
     tags,
     workspace,
 )
@@ -81,6 +84,10 @@ from ember.tracking.validation import build
 __all__ = ["LocalTracking"]
 
 logger = logging.getLogger(__name__)
+
+# A snapshot is registered just before the run that uses it is submitted; a purge running in between
+# must not take it away, so unused snapshots are kept this long.
+SNAPSHOT_GRACE_SECONDS = 3600.0
 
 _NAME_RE = re.compile(NAME_PATTERN)
 
@@ -697,6 +704,7 @@ class LocalTracking(TrackingBackend):
                 conn.execute(delete(runs).where(runs.c.id.in_(batch)))
             if dead_experiments:
                 conn.execute(delete(experiments).where(experiments.c.id.in_(dead_experiments)))
+            candidates |= self._drop_unused_snapshots(conn, time.time() - SNAPSHOT_GRACE_SECONDS)
             report.runs = len(dead_runs)
             report.experiments = len(dead_experiments)
             orphans = self._unreferenced(conn, candidates)
@@ -710,6 +718,31 @@ class LocalTracking(TrackingBackend):
             report.bytes_freed += size
         logger.info("purged %d runs, %d experiments, %d blobs", report.runs, report.experiments, report.blobs)
         return report
+
+    @staticmethod
+    def _drop_unused_snapshots(conn: Connection, cutoff: float) -> set[str]:
+        """Delete snapshots no run uses any more (registered before ``cutoff``); return their blobs."""
+        used = select(run_configs.c.snapshot_digest).where(run_configs.c.snapshot_digest.is_not(None))
+        stale = [
+            r[0]
+            for r in conn.execute(
+                select(snapshots.c.digest).where(
+                    and_(snapshots.c.digest.not_in(used), snapshots.c.created_time <= cutoff)
+                )
+            )
+        ]
+        freed: set[str] = set(stale)
+        for start in range(0, len(stale), 500):
+            batch = stale[start : start + 500]
+            freed.update(
+                r[0]
+                for r in conn.execute(
+                    select(snapshot_files.c.digest).where(snapshot_files.c.snapshot_digest.in_(batch))
+                )
+            )
+            conn.execute(delete(snapshot_files).where(snapshot_files.c.snapshot_digest.in_(batch)))
+            conn.execute(delete(snapshots).where(snapshots.c.digest.in_(batch)))
+        return freed
 
     @staticmethod
     def _unreferenced(conn: Connection, digests: set[str]) -> set[str]:
