@@ -12,10 +12,14 @@ Errors leave the server in one shape, ``{"error": {"code", "message", "details"}
 from __future__ import annotations
 
 import logging
+import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,6 +61,7 @@ def create_app(
     allowed_hosts: list[str] | None = None,
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
     max_json_body_bytes: int = MAX_JSON_BODY_BYTES,
+    sweep_interval: float | None = None,
 ) -> FastAPI:
     """Build the server application around a backend (which the caller opens and closes).
 
@@ -65,6 +70,8 @@ def create_app(
         allowed_hosts: Names the ``Host`` header may carry besides the loopback names (``"*"``: any).
         max_artifact_bytes: Largest artifact upload; larger ones are refused with 413, nothing stored.
         max_json_body_bytes: Largest JSON request body (a metric batch is the biggest).
+        sweep_interval: Seconds between sweeps that fail runs whose runner went silent and start queued
+            runs (default ``$EMBER_SWEEP_INTERVAL`` or 15).
 
     Returns:
         The ASGI application; run it with one uvicorn worker.
@@ -76,6 +83,7 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        lifespan=_sweeper(backend, sweep_interval),
     )
     app.state.backend = backend
     app.include_router(tracking_router, prefix=API_PREFIX)
@@ -106,6 +114,30 @@ def create_app(
         max_upload_bytes=max_artifact_bytes,
     )
     return app
+
+
+def _sweeper(
+    backend: Backend, interval: float | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan that sweeps the workspace's runs in the background while the server runs."""
+    every = interval if interval is not None else float(os.environ.get("EMBER_SWEEP_INTERVAL", "15"))
+
+    async def loop() -> None:
+        while True:
+            await anyio.sleep(every)
+            try:
+                await anyio.to_thread.run_sync(backend.jobs.sweep)
+            except Exception:  # the next sweep tries again; never take the server down
+                logger.exception("sweeping runs failed")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as group:
+            group.start_soon(loop)
+            yield
+            group.cancel_scope.cancel()
+
+    return lifespan
 
 
 def _tidy_openapi(document: dict[str, Any]) -> None:
