@@ -2,8 +2,9 @@
 
 Run with ``make demo``. It trains a logistic-regression classifier (plain Python, no extra
 packages) on generated data with 3-fold cross-validation, logging params, per-step loss, per-fold
-child runs, tables and files; then searches the runs, serves the workspace with ``ember server``
-and reads the same runs back over HTTP, and lists them with the CLI.
+child runs, tables and files; searches the runs; submits ``examples/src/train.py`` as a run on the
+``local`` compute target and streams its output; serves the workspace with ``ember server`` and reads
+the same runs back over HTTP; and lists them with the CLI.
 """
 
 from __future__ import annotations
@@ -116,6 +117,19 @@ def main() -> None:
     )[0]
     print(f"\nbest run by search_runs: {best.id} ({best.display_name}), files: {best.get_file_names()}")
 
+    print("\nsubmitting examples/src/train.py as a run on the 'local' compute target:")
+    script_run = ember.Experiment(ws, "demo-submitted").submit(
+        ember.ScriptRunConfig(
+            source_directory=ROOT / "examples" / "src", script="train.py", arguments=["--lr", 0.5]
+        ),
+        tags={"how": "submitted"},
+    )
+    details = script_run.wait_for_completion(show_output=True, timeout=300)
+    submitted_acc = script_run.get_metrics()["accuracy"][-1]
+    status = details["info"]["status"]
+    files = script_run.get_file_names()
+    print(f"run {script_run.id}: {status}, accuracy={submitted_acc:.3f}, files: {files}")
+
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "ember", "server", "--workspace", str(WORKSPACE), "--port", str(port)],
@@ -139,8 +153,8 @@ def main() -> None:
     )
     print(
         f"\nWorkspace: {WORKSPACE}  (metadata: ember.db, files: artifacts/)\n"
-        "Next: `ember run show <id>`, `ember run metrics <id>`, `ember server` then open the API docs at "
-        "http://127.0.0.1:5000/api/v1/docs"
+        "Next: `ember run show <id>`, `ember run metrics <id>`, `ember run logs <id>`,\n"
+        "`ember server` then open the API docs at http://127.0.0.1:5000/api/v1/docs"
     )
     ws.close()
 
