@@ -336,6 +336,13 @@ class LocalJobs(JobsBackend):
                 status = RunStatus.RUNNING
             if status not in TERMINAL_STATUSES:
                 conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+                # The flag outlives status changes the runner makes while preparing, so a cancel that
+                # arrives between two of them is never lost.
+                requested = conn.execute(
+                    select(run_configs.c.cancel_requested).where(run_configs.c.run_id == run_id)
+                ).scalar()
+                if requested:
+                    return RunStatus.CANCEL_REQUESTED
             return status
 
     def sweep(self) -> int:

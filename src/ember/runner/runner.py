@@ -154,7 +154,7 @@ class Runner:
             source.mkdir()
         for folder in ("outputs", "logs"):
             (source / folder).mkdir(exist_ok=True)
-        if self.cancel.is_set():
+        if self.cancel.is_set() or self.backend.jobs.heartbeat(self.run_id) == RunStatus.CANCEL_REQUESTED:
             self._status(RunStatus.CANCELED)
             return RunStatus.CANCELED
         python = self._python(info)
