@@ -16,13 +16,27 @@ _LAZY = {
     "Experiment": "ember.tracking.experiment",
     "Run": "ember.tracking.run",
     "ScriptRunConfig": "ember.jobs.config",
+    "Environment": "ember.environments.sdk",
     "errors": "ember.errors",
+    "estimators": "ember.jobs.estimators",
 }
+_MODULES = frozenset({"errors", "estimators"})
 
-__all__ = ["Experiment", "Run", "ScriptRunConfig", "Workspace", "__version__", "errors"]
+__all__ = [
+    "Environment",
+    "Experiment",
+    "Run",
+    "ScriptRunConfig",
+    "Workspace",
+    "__version__",
+    "errors",
+    "estimators",
+]
 
 if TYPE_CHECKING:
     from ember import errors
+    from ember.environments.sdk import Environment
+    from ember.jobs import estimators
     from ember.jobs.config import ScriptRunConfig
     from ember.tracking.experiment import Experiment
     from ember.tracking.run import Run
@@ -34,7 +48,7 @@ def __getattr__(name: str) -> Any:
     if module_name is None:
         raise AttributeError(f"module 'ember' has no attribute {name!r}")
     module = importlib.import_module(module_name)
-    value = module if name == "errors" else getattr(module, name)
+    value = module if name in _MODULES else getattr(module, name)
     globals()[name] = value
     return value
 

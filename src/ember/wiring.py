@@ -28,6 +28,7 @@ class LocalBackend(Backend):
     def __init__(self, *, metadata_uri: str, artifact_uri: str | None, folder: Path | None = None) -> None:
         from ember.artifacts import BlobStore
         from ember.compute.launcher import LocalProcessLauncher
+        from ember.environments.local import LocalEnvironments
         from ember.jobs.local import LocalJobs
         from ember.store.database import Database
         from ember.tracking.local import LocalTracking
@@ -46,6 +47,7 @@ class LocalBackend(Backend):
         self.artifact_uri = str(root)
         self.blobs = BlobStore(self.artifact_uri)
         self.tracking = LocalTracking(database=self.database, blobs=self.blobs)
+        self.environments = LocalEnvironments(database=self.database)
         # Runners open the workspace the way this process did: its folder, or its database URI.
         launcher = LocalProcessLauncher(
             workspace_target=str(folder) if folder else metadata_uri,
@@ -53,7 +55,11 @@ class LocalBackend(Backend):
             log_dir=folder / ".runner-logs" if folder else None,
         )
         self.jobs = LocalJobs(
-            database=self.database, blobs=self.blobs, tracking=self.tracking, launcher=launcher
+            database=self.database,
+            blobs=self.blobs,
+            tracking=self.tracking,
+            launcher=launcher,
+            environments=self.environments,
         )
 
 
@@ -63,6 +69,7 @@ class RemoteBackend(Backend):
     kind = "remote"
 
     def __init__(self, url: str, *, token: str | None = None) -> None:
+        from ember.environments.remote import RemoteEnvironments
         from ember.jobs.remote import RemoteJobs
         from ember.tracking.remote import RemoteTracking
         from ember.transport import HttpClient
@@ -71,6 +78,7 @@ class RemoteBackend(Backend):
         self.client = HttpClient(self.url, token=token or os.environ.get("EMBER_TOKEN"))
         self.tracking = RemoteTracking(self.client)
         self.jobs = RemoteJobs(self.client)
+        self.environments = RemoteEnvironments(self.client)
 
     def close(self) -> None:
         super().close()

@@ -27,6 +27,12 @@ TABLES = {
     "metric_latest",
     "run_tables",
     "artifacts",
+    "compute_targets",
+    "run_configs",
+    "snapshots",
+    "snapshot_files",
+    "run_logs",
+    "environments",
     "alembic_version",
 }
 

@@ -635,3 +635,17 @@ def test_the_hash_cache_forgets_files_that_are_gone(blobs: BlobStore, project: P
 
     cached = json.loads((cache_dir / "snapshot-hashes.json").read_text())["entries"]
     assert sorted(Path(path).name for path in cached) == ["__init__.py", "base.yaml", "net.py", "run.sh"]
+
+
+def test_a_workspace_folder_inside_the_source_is_left_out(tmp_path: Path) -> None:
+    import ember
+
+    source = tmp_path / "project"
+    source.mkdir()
+    (source / "train.py").write_text("print('hi')\n")
+    ws = ember.Workspace.create(source / "ember-workspace")  # the usual `ember workspace create` layout
+    try:
+        paths = [rel for rel, *_ in snapshots.scan_directory(source)]
+    finally:
+        ws.close()
+    assert paths == ["train.py"]

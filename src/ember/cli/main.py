@@ -1,4 +1,4 @@
-"""The ``ember`` command: one group per noun (workspace, experiment, run), plus ``gc`` and ``server``.
+"""The ``ember`` command: a group per noun (workspace, experiment, run, compute), plus ``gc`` and ``server``.
 
 Every command finds its workspace from ``--workspace/-w``, else ``$EMBER_WORKSPACE``, else the nearest
 ``.ember/config.json`` (which ``ember workspace create`` writes), and talks to it through the Backend
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ember import __version__
-from ember.cli import experiment, gc, run, server, workspace
+from ember.cli import compute, environment, experiment, gc, run, server, workspace
 from ember.cli._common import EmberGroup, state_of
 
 __all__ = ["app", "main"]
@@ -63,6 +63,8 @@ def _root(
 app.add_typer(workspace.app, name="workspace")
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(run.app, name="run")
+app.add_typer(compute.app, name="compute")
+app.add_typer(environment.app, name="environment")
 app.command("gc")(gc.gc)
 app.command("server")(server.server)
 

@@ -1,7 +1,7 @@
-"""``ember run list|show|metrics|download|delete|restore``: find runs and read what they recorded.
+"""``ember run submit|list|show|logs|metrics|download|cancel|delete|restore``: runs and what they recorded.
 
 Run ids are 32 hex characters; every command also takes a unique prefix of at least 4 (the 8 shown in
-``ember run list``), the way git and docker take short ids.
+``ember run list``), the way git and docker take short ids. ``submit`` lives in ``ember.cli.submit``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ember.cli import submit as submitting
 from ember.cli._common import (
     JsonOption,
     emit_json,
@@ -39,12 +40,17 @@ from ember.errors import InvalidInput, NotFound
 if TYPE_CHECKING:
     from rich.console import Console, Group
 
-    from ember.entities import MetricHistory, RunDetails, RunPage, RunSearch
+    from ember.entities import MetricHistory, RunDetails, RunPage, RunSearch, RunStatus
+    from ember.jobs.contract import JobsBackend
     from ember.tracking.contract import TrackingBackend
 
 __all__ = ["app", "resolve_run_id"]
 
-app = typer.Typer(help="List runs, show what they recorded, download their files.", no_args_is_help=True)
+app = typer.Typer(
+    help="Submit scripts as runs, follow their logs, list runs, show what they recorded, download files.",
+    no_args_is_help=True,
+)
+app.command("submit")(submitting.submit)
 
 RunIdArg = Annotated[
     str, typer.Argument(metavar="RUN_ID", help="The run's id, or a unique prefix of it (4+ characters).")
@@ -490,6 +496,79 @@ def download(
         f"Downloaded {len(written)} file{'s' if len(written) != 1 else ''} ({format_bytes(size)}) "
         f"to {escape(str(root))}"
     )
+
+
+# -- logs and cancel ---------------------------------------------------------------------------------
+
+
+def _explain_missing_log(jobs: JobsBackend, run_id: str, name: str, status: RunStatus) -> None:
+    """Nothing was printed: say why on stderr, or fail when the log does not exist and never will."""
+    from ember.entities import TERMINAL_STATUSES
+
+    short = run_id[:SHORT_ID]
+    if status not in TERMINAL_STATUSES:
+        err_console().print(
+            f"[dim]Run {short} is {status}; nothing in {name} yet. "
+            f"`ember run logs {short} --follow` waits for its output.[/]"
+        )
+        return
+    logs = jobs.list_logs(run_id)
+    if name in logs:
+        return  # an empty log
+    if name == submitting.STD_LOG and logs:
+        err_console().print(f"[dim]Run {short} ({status}) printed nothing.[/]")
+        return
+    if logs:
+        raise NotFound(f"run {run_id} has no log {name!r}; its logs: {', '.join(logs)}")
+    raise NotFound(f"run {run_id} has no logs: runs get them when submitted with `ember run submit`")
+
+
+@app.command("logs")
+def logs(
+    ctx: typer.Context,
+    run_id: RunIdArg,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", "-f", help="Keep printing new output until the run ends (Ctrl-C stops)."),
+    ] = False,
+    name: Annotated[
+        str, typer.Option("--name", help="Which log: std_log.txt (the script's output), runner_log.txt, …")
+    ] = submitting.STD_LOG,
+    runner: Annotated[
+        bool, typer.Option("--runner", help="The runner's own log (runner_log.txt): preparing, exit code.")
+    ] = False,
+) -> None:
+    """Print a submitted run's output (its std_log.txt), or follow it while the run goes on."""
+    if runner:
+        if name != submitting.STD_LOG:
+            raise typer.BadParameter("give either --runner or --name", param_hint="--runner")
+        name = "runner_log.txt"
+    with open_workspace(ctx) as backend:
+        full_id = resolve_run_id(backend.tracking, run_id)
+        with submitting.stop_following_on_interrupt(full_id):
+            status, printed = submitting.follow_log(backend.jobs, full_id, name, follow=follow)
+        if not printed:
+            _explain_missing_log(backend.jobs, full_id, name, status)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, run_id: RunIdArg, json_output: JsonOption = False) -> None:
+    """Cancel a run: a queued one at once, a running one through its runner (which stops the script)."""
+    from ember.entities import RunStatus
+
+    with open_workspace(ctx) as backend:
+        info = backend.jobs.cancel_run(resolve_run_id(backend.tracking, run_id))
+    if json_output:
+        emit_json(info)
+        return
+    line = Text.assemble("Run ", (info.id, "cyan"), ": ", status_text(info.status))
+    if info.status == RunStatus.CANCEL_REQUESTED:
+        line.append(
+            f". Its runner stops the script shortly; `ember run show {info.id[:SHORT_ID]}` tells when."
+        )
+    else:
+        line.append(".")
+    out_console().print(line, soft_wrap=True)
 
 
 # -- lifecycle ---------------------------------------------------------------------------------------

@@ -1,13 +1,18 @@
 """Environments: versioned specs of a Python version, pip requirements and environment variables.
 
 ``spec`` validates and hashes them, ``materialize`` builds a cached virtualenv per spec with uv,
-``dockerfile`` renders one as a Dockerfile.
+``dockerfile`` renders one as a Dockerfile. ``entities`` and ``contract`` are the registry's wire
+models and its part of the Backend contract (``local`` and ``remote`` implement it; only
+``ember.wiring`` constructs them), and ``sdk`` holds the ``Environment`` SDK object.
 """
 
 from __future__ import annotations
 
+from ember.environments.contract import EnvironmentsBackend
 from ember.environments.dockerfile import dockerfile
+from ember.environments.entities import EnvironmentInfo, EnvironmentRegister
 from ember.environments.materialize import READY_MARKER, EnvironmentBuildError, EnvironmentCache
+from ember.environments.sdk import Environment
 from ember.environments.spec import (
     EnvironmentSpec,
     parse_environment_yaml,
@@ -19,9 +24,13 @@ from ember.environments.spec import (
 
 __all__ = [
     "READY_MARKER",
+    "Environment",
     "EnvironmentBuildError",
     "EnvironmentCache",
+    "EnvironmentInfo",
+    "EnvironmentRegister",
     "EnvironmentSpec",
+    "EnvironmentsBackend",
     "dockerfile",
     "parse_environment_yaml",
     "parse_requirements_file",

@@ -133,6 +133,10 @@ class ScriptRunConfig:
         """Snapshot the source directory, create the run (Queued) and hand it to its compute target."""
         from ember.tracking.run import Run
 
+        env = self.environment
+        unregistered = env is not None and getattr(env, "version", 0) is None and hasattr(env, "register")
+        if unregistered and not getattr(env, "inherit_current", False):
+            self.environment = env.register(experiment.workspace)  # as Azure ML does on submit
         config = self.to_run_configuration()
         if not self.source_directory.is_dir():
             raise InvalidInput(f"source_directory {str(self.source_directory)!r} is not a folder")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
@@ -19,11 +20,13 @@ from ember.entities.jobs import (
     MAX_LOG_APPEND,
     ComputeTargetInfo,
     ComputeTargetUpdate,
+    EnvironmentRef,
     LogChunk,
     RunConfiguration,
     RunConfigurationInfo,
     RunSubmit,
 )
+from ember.environments.contract import EnvironmentsBackend
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.jobs import snapshot as snapshots_
 from ember.jobs.contract import JobsBackend
@@ -66,11 +69,13 @@ class LocalJobs(JobsBackend):
         blobs: BlobStore,
         tracking: TrackingBackend,
         launcher: Launcher | None,
+        environments: EnvironmentsBackend | None = None,
     ) -> None:
         self.database = database
         self.blobs = blobs
         self.tracking = tracking
         self.launcher = launcher
+        self.environments = environments
         self.heartbeat_timeout = _seconds_from_env("EMBER_HEARTBEAT_TIMEOUT", 60.0)
         self.lost_timeout = _seconds_from_env("EMBER_LOST_TIMEOUT", 300.0)
 
@@ -94,11 +99,7 @@ class LocalJobs(JobsBackend):
             for _ in chunks:  # drain the body; nothing to store
                 pass
             return
-        info = self.blobs.put_stream(chunks)
-        if info.digest != digest:
-            raise InvalidInput(
-                f"the uploaded bytes hash to {info.digest}, not {digest}; nothing was recorded"
-            )
+        self.blobs.put_stream(_verified(chunks, digest))
 
     def register_snapshot(self, digest: str) -> None:
         self._check_digest(digest)
@@ -179,10 +180,7 @@ class LocalJobs(JobsBackend):
     def submit_run(self, request: RunSubmit) -> RunDetails:
         config = request.config
         script = normalize_artifact_path(config.script)
-        if config.environment is not None:
-            raise InvalidInput(
-                "registered environments are not available yet; submit with the current environment"
-            )
+        environment = self._resolve_environment(config.environment)
         if request.snapshot_digest is not None:
             with self.database.read() as conn:
                 known = conn.execute(
@@ -207,7 +205,7 @@ class LocalJobs(JobsBackend):
             )
         )
         run_id = created.info.id
-        stored = config.model_copy(update={"script": script})
+        stored = config.model_copy(update={"script": script, "environment": environment})
         with self.database.write() as conn:
             conn.execute(
                 insert(run_configs).values(
@@ -227,6 +225,15 @@ class LocalJobs(JobsBackend):
             )
         self._dispatch(config.compute_target)
         return self.tracking.get_run(run_id)
+
+    def _resolve_environment(self, ref: EnvironmentRef | None) -> EnvironmentRef | None:
+        """The exact environment version a run uses (the latest when ``ref`` names none)."""
+        if ref is None:
+            return None
+        if self.environments is None:
+            raise InvalidInput("this workspace has no environment registry; submit without an environment")
+        found = self.environments.get(ref.name, ref.version)  # NotFound says how to register it
+        return EnvironmentRef(name=found.name, version=found.version)
 
     def _claim(self, compute: str) -> list[str]:
         """Mark the oldest queued runs Starting, as many as the target has free slots."""
@@ -461,3 +468,19 @@ class LocalJobs(JobsBackend):
                     .order_by(run_logs.c.name)
                 )
             ]
+
+
+def _verified(chunks: Iterable[bytes], digest: str) -> Iterator[bytes]:
+    """Pass chunks through, failing at the end when their sha256 is not ``digest``.
+
+    The failure happens inside the blob store's write, before the bytes are moved into place, so
+    mismatching bytes are never stored (not even under their own digest).
+    """
+    hasher = hashlib.sha256()
+    for chunk in chunks:
+        hasher.update(chunk)
+        yield chunk
+    if hasher.hexdigest() != digest:
+        raise InvalidInput(
+            f"the uploaded bytes hash to {hasher.hexdigest()}, not {digest}; nothing was stored"
+        )

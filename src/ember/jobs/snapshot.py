@@ -37,6 +37,7 @@ _EXECUTABLE, _REGULAR = 0o755, 0o644
 _MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 _WALK_CAP_FACTOR = 10  # stop walking a folder this many times over the file limit: it is refused anyway
 _RACY_NS = 2_000_000_000  # fresher files are not cached: a rewrite within one mtime tick would hide
+_WORKSPACE_DB = "ember.db"  # a folder holding it is an Ember workspace, never part of a snapshot
 _WORKERS = 8  # existence checks and uploads wait on I/O (a remote store answers in milliseconds)
 
 
@@ -243,6 +244,11 @@ def _scan(source_dir: _StrPath, max_bytes: int, max_files: int) -> list[_Entry]:
                         f"symlink {path!r} in {root} loops; remove it or add it to {IGNORE_FILES[0]}"
                     )
             if is_dir:
+                if os.path.isfile(os.path.join(child.path, _WORKSPACE_DB)):
+                    # A workspace folder inside the source: its live database must never be read by a
+                    # process that has it open (closing any descriptor drops SQLite's POSIX locks).
+                    logger.info("leaving the workspace folder %s out of the snapshot", child.path)
+                    continue
                 pending.append((child.path, path + "/", stack, ancestors))
                 continue
             info = child.stat()

@@ -4,7 +4,9 @@ The runner restores the snapshot into a private working directory, starts the sc
 process group with the run's identity in its environment, streams its output to the run's
 ``std_log.txt`` while it runs, ingests the metric spool the script writes (so a killed script loses
 nothing it logged), heartbeats (learning of cancel requests), enforces the maximum duration, then
-uploads ``outputs/`` and ``logs/`` and records the outcome.
+uploads ``outputs/`` and ``logs/`` and records the outcome. A run with a registered environment runs in
+that environment's cached virtualenv, built with uv on first use; the build's output goes to the run's
+``build_log.txt`` and a failed build fails the run with the installer's message.
 """
 
 from __future__ import annotations
@@ -28,19 +30,22 @@ from typing import BinaryIO
 from ember.artifacts import safe_local_files
 from ember.backend import Backend
 from ember.config import find_workspace_target
-from ember.entities import RunError, RunStatus, RunUpdate
+from ember.entities import TERMINAL_STATUSES, RunError, RunStatus, RunUpdate
 from ember.entities.jobs import RunConfigurationInfo
+from ember.environments.materialize import READY_MARKER, EnvironmentBuildError, EnvironmentCache
+from ember.environments.spec import EnvironmentSpec
 from ember.errors import EmberError
 from ember.jobs import snapshot as snapshots_
 from ember.tracking.spool import SpoolReader
 from ember.wiring import open_backend
 
-__all__ = ["Runner", "main"]
+__all__ = ["Runner", "environment_cache_root", "main"]
 
 logger = logging.getLogger("ember.runner")
 
 STD_LOG = "std_log.txt"
 RUNNER_LOG = "runner_log.txt"
+BUILD_LOG = "build_log.txt"
 _TAIL_LINES = 400
 
 
@@ -97,6 +102,7 @@ class Runner:
         self.backend = backend
         self.run_id = run_id
         self.cancel = threading.Event()
+        self.abandoned = threading.Event()
         self._stop = threading.Event()
         self._heartbeat_every = _interval("EMBER_HEARTBEAT_INTERVAL", 5.0)
         self._flush_every = _interval("EMBER_RUNNER_FLUSH_INTERVAL", 0.5)
@@ -116,7 +122,13 @@ class Runner:
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self._heartbeat_every):
             try:
-                if self.backend.jobs.heartbeat(self.run_id) == RunStatus.CANCEL_REQUESTED:
+                status = self.backend.jobs.heartbeat(self.run_id)
+                if status in TERMINAL_STATUSES:
+                    # The sweeper gave up on this runner while it was stalled: the run's outcome is
+                    # recorded already, so stop the script and record nothing more.
+                    self.abandoned.set()
+                    self.cancel.set()
+                elif status == RunStatus.CANCEL_REQUESTED:
                     self.cancel.set()
             except Exception:  # a missed beat is survivable; the sweeper tolerates several
                 logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
@@ -157,10 +169,22 @@ class Runner:
         if self.cancel.is_set() or self.backend.jobs.heartbeat(self.run_id) == RunStatus.CANCEL_REQUESTED:
             self._status(RunStatus.CANCELED)
             return RunStatus.CANCELED
-        python = self._python(info)
+        spec = self._environment_spec(info)
+        try:
+            python = self._python(info, spec)
+        except EnvironmentBuildError as exc:
+            self._say("the environment could not be built; see build_log.txt")
+            self._status(RunStatus.FAILED, RunError(message=exc.message[:20000]))
+            return RunStatus.FAILED
+        # A build can take minutes: ask once more whether the run was canceled meanwhile.
+        if spec is not None and (
+            self.cancel.is_set() or self.backend.jobs.heartbeat(self.run_id) == RunStatus.CANCEL_REQUESTED
+        ):
+            self._status(RunStatus.CANCELED)
+            return RunStatus.CANCELED
         spool_dir = workdir / "spool"
         spool_dir.mkdir()
-        env = self._environment(info, spool_dir)
+        env = self._environment(info, spool_dir, spec)
         command = [python, info.config.script, *info.config.arguments]
         self._say(f"running {info.config.script} with {python}")
         self._status(RunStatus.RUNNING)
@@ -189,13 +213,20 @@ class Runner:
             self._ship(pump, reader)
             if self.cancel.is_set() and outcome is None:
                 outcome = "canceled"
-                self._say("cancel requested: stopping the script")
+                self._say(
+                    "the run ended without this runner: stopping the script"
+                    if self.abandoned.is_set()
+                    else "cancel requested: stopping the script"
+                )
                 self._kill(proc)
             elif limit is not None and time.monotonic() - started > limit and outcome is None:
                 outcome = "timeout"
                 self._say(f"the run exceeded max_run_duration_seconds={limit}: stopping the script")
                 self._kill(proc)
         pump.join(timeout=30)
+        if self.abandoned.is_set():
+            reader.close()
+            return RunStatus(self.backend.tracking.get_run(self.run_id).info.status)
         self._ship(pump, reader, final=True)
         reader.close()
         self._status(RunStatus.FINALIZING)
@@ -217,14 +248,47 @@ class Runner:
         self._status(RunStatus.FAILED, _error_from(rc, pump.last_lines()))
         return RunStatus.FAILED
 
-    def _python(self, info: RunConfigurationInfo) -> str:
+    def _environment_spec(self, info: RunConfigurationInfo) -> EnvironmentSpec | None:
+        """The spec of the run's registered environment; None runs with the submitter's interpreter."""
+        ref = info.config.environment
+        if ref is None:
+            return None
+        found = self.backend.environments.get(ref.name, ref.version)
+        self._say(f"environment {found.name} version {found.version}")
+        return found.spec
+
+    def _python(self, info: RunConfigurationInfo, spec: EnvironmentSpec | None) -> str:
+        if spec is not None:
+            return str(self._materialize(spec))
         candidate = info.python_executable
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
         return sys.executable
 
-    def _environment(self, info: RunConfigurationInfo, spool_dir: Path) -> dict[str, str]:
+    def _materialize(self, spec: EnvironmentSpec) -> Path:
+        """The environment's interpreter, built into the shared cache on first use (logged to build_log)."""
+        cache = EnvironmentCache(environment_cache_root())
+        where = cache.path_for(spec)
+        if spec.inherit_current:
+            self._build_log("the environment inherits the runner's interpreter: nothing to build")
+        elif (where / READY_MARKER).exists():
+            self._build_log(f"environment {where.name} is cached: reusing {where}")
+        else:
+            self._say(f"building environment {where.name} (build_log.txt follows it)")
+        return cache.python_for(spec, log=self._build_log)
+
+    def _build_log(self, line: str) -> None:
+        try:
+            self.backend.jobs.append_log(self.run_id, BUILD_LOG, f"{line}\n")
+        except EmberError:
+            logger.warning("could not write to the build log of run %s", self.run_id)
+
+    def _environment(
+        self, info: RunConfigurationInfo, spool_dir: Path, spec: EnvironmentSpec | None = None
+    ) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_")}
+        if spec is not None:
+            env.update(spec.env_vars)
         env.update(info.config.env_vars)
         env["EMBER_RUN_ID"] = self.run_id
         env["EMBER_WORKSPACE"] = os.environ.get("EMBER_WORKSPACE", "")
@@ -250,14 +314,17 @@ class Runner:
 
     @staticmethod
     def _kill(proc: subprocess.Popen[bytes]) -> None:
-        """Stop the script's whole process group: SIGTERM, then SIGKILL after a grace period."""
-        try:
+        """Stop the script's whole process group: SIGTERM, then SIGKILL after a grace period.
+
+        The SIGKILL goes to the group even when the script itself obeyed SIGTERM: a child that ignores
+        it must not outlive the run.
+        """
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def _upload(self, source: Path) -> None:
         for folder in ("outputs", "logs"):
@@ -269,9 +336,26 @@ class Runner:
                     self.backend.tracking.upload_artifact(
                         self.run_id, f"{folder}/{rel}", _read_chunks(stream)
                     )
-        chunk = self.backend.jobs.read_log(self.run_id, STD_LOG, max_chars=10_000_000)
-        if chunk.data:
-            self.backend.tracking.upload_artifact(self.run_id, f"user_logs/{STD_LOG}", [chunk.data.encode()])
+        if self.backend.jobs.read_log(self.run_id, STD_LOG, max_chars=1).data:
+            self.backend.tracking.upload_artifact(
+                self.run_id, f"user_logs/{STD_LOG}", self._log_chunks(STD_LOG)
+            )
+
+    def _log_chunks(self, name: str) -> Iterator[bytes]:
+        """A whole log, read in pieces, as UTF-8 bytes."""
+        offset = 0
+        while True:
+            chunk = self.backend.jobs.read_log(self.run_id, name, offset=offset, max_chars=1_000_000)
+            if not chunk.data:
+                return
+            yield chunk.data.encode()
+            offset = chunk.next_offset
+
+
+def environment_cache_root() -> Path:
+    """Where built environments are cached: ``$EMBER_ENV_CACHE``, else ``~/.cache/ember/envs``."""
+    configured = os.environ.get("EMBER_ENV_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "ember" / "envs"
 
 
 def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -220,6 +221,20 @@ run_logs = Table(
     Column("seq", Integer, primary_key=True),
     Column("offset", BigInteger, nullable=False),
     Column("data", Text, nullable=False),
+)
+
+# Registered environments: one row per version. The UNIQUE (name, spec_hash) pair makes registering a
+# known spec answer its version, and the primary key keeps concurrent registrations from sharing one.
+environments = Table(
+    "environments",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("spec", Text, nullable=False),  # EnvironmentSpec JSON, python pinned
+    Column("spec_hash", String(64), nullable=False),
+    Column("description", Text),
+    Column("created_time", Float, nullable=False),
+    UniqueConstraint("name", "spec_hash"),
 )
 
 # Every column that references a content-addressed blob; garbage collection frees a blob only when

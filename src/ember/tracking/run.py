@@ -405,11 +405,13 @@ class Run:
                     offset = chunk.next_offset
             status = RunStatus(self.get_status())
             if status in TERMINAL_STATUSES:
-                if show_output:  # the last lines, written before the status changed
+                while show_output:  # the rest, written before the status changed
                     chunk = jobs.read_log(self.id, "std_log.txt", offset=offset)
-                    if chunk.data:
-                        sys.stdout.write(chunk.data)
-                        sys.stdout.flush()
+                    if not chunk.data:
+                        break
+                    sys.stdout.write(chunk.data)
+                    sys.stdout.flush()
+                    offset = chunk.next_offset
                 return self.get_details()
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {self.id} is still {status.value} after {timeout} s")

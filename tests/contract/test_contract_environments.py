@@ -1,0 +1,251 @@
+"""Registered environments: versioning, reading back, refusals, and runs that use them."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from contract_support import Target, new_experiment, unique
+
+import ember
+from ember.backend import Backend
+from ember.entities import RunStatus
+from ember.entities.jobs import EnvironmentRef, RunConfiguration, RunSubmit
+from ember.environments import EnvironmentInfo, EnvironmentRegister, EnvironmentSpec, spec_hash
+from ember.errors import InvalidInput, NotFound
+
+THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+NO_VARS: dict[str, str] = {}
+RUN_DEADLINE_S = 240.0
+
+
+def _register(backend: Backend, name: str, *pip: str, description: str | None = None) -> EnvironmentInfo:
+    spec = EnvironmentSpec(python=THIS_PYTHON, pip=pip)
+    return backend.environments.register(EnvironmentRegister(name=name, spec=spec, description=description))
+
+
+# -- versioning ----------------------------------------------------------------------------------
+def test_a_new_name_starts_at_version_1_and_reads_back(backend: Backend) -> None:
+    name = unique("sk")
+
+    info = _register(backend, name, "six==1.16.0", description="tiny")
+
+    assert (info.name, info.version, info.description) == (name, 1, "tiny")
+    assert info.spec.pip == ("six==1.16.0",)
+    assert info.spec_hash == spec_hash(info.spec)
+    assert isinstance(info.created_time, datetime)
+    assert info.created_time.tzinfo is not None
+    assert backend.environments.get(name) == info
+    assert backend.environments.get(name, 1) == info
+
+
+def test_the_same_spec_is_the_same_version_and_a_new_one_is_the_next(backend: Backend) -> None:
+    name = unique("sk")
+    first = _register(backend, name, "six==1.16.0", "packaging>=23", description="first")
+
+    again = _register(backend, name, "Packaging >= 23", "SIX==1.16.0", description="second")
+    second = _register(backend, name, "six==1.15.0")
+    third = _register(backend, name, "six==1.14.0")
+
+    assert again == first
+    assert [second.version, third.version] == [2, 3]
+    assert backend.environments.get(name).version == 3
+    assert backend.environments.get(name, 2) == second
+    assert [e.version for e in backend.environments.list(name)] == [3, 2, 1]
+
+
+def test_python_left_open_is_pinned_at_registration(backend: Backend) -> None:
+    name = unique("open")
+    info = backend.environments.register(
+        EnvironmentRegister(name=name, spec=EnvironmentSpec(pip=("six==1.16.0",)))
+    )
+
+    assert info.spec.python == THIS_PYTHON  # the local backend's, and the test server's, interpreter
+    assert _register(backend, name, "six==1.16.0").version == info.version
+
+
+def test_list_gives_the_latest_version_of_each_name(backend: Backend) -> None:
+    prefix = unique("list")
+    a, b = f"{prefix}-a", f"{prefix}-b"
+    _register(backend, b, "six==1.16.0")
+    _register(backend, a, "six==1.16.0")
+    latest_a = _register(backend, a, "six==1.15.0")
+
+    mine = [e for e in backend.environments.list() if e.name.startswith(prefix)]
+
+    assert [(e.name, e.version) for e in mine] == [(a, 2), (b, 1)]
+    assert mine[0] == latest_a
+    assert backend.environments.list(unique("nobody")) == []
+
+
+def test_concurrent_registrations_of_one_name_agree_on_versions(backend: Backend) -> None:
+    name = unique("race")
+    specs = [f"six==1.1{i}.0" for i in range(4)]
+    threads = 8
+    barrier = threading.Barrier(threads)
+
+    def work(worker: int) -> dict[str, int]:
+        barrier.wait(30)
+        return {
+            spec: _register(backend, name, spec).version
+            for spec in (specs[(worker + i) % len(specs)] for i in range(len(specs)))
+        }
+
+    with ThreadPoolExecutor(threads) as pool:
+        answers = list(pool.map(work, range(threads)))
+
+    stored = {e.spec.pip[0]: e.version for e in backend.environments.list(name)}
+    assert sorted(stored.values()) == [1, 2, 3, 4]
+    assert all(answer == stored for answer in answers)
+
+
+# -- refusals ------------------------------------------------------------------------------------
+def test_unknown_names_and_versions_are_not_found(backend: Backend) -> None:
+    name = unique("sk")
+    _register(backend, name, "six==1.16.0")
+
+    with pytest.raises(NotFound, match="not found"):
+        backend.environments.get(unique("missing"))
+    with pytest.raises(NotFound, match="no version 2"):
+        backend.environments.get(name, 2)
+    with pytest.raises(InvalidInput):
+        backend.environments.get(name, 0)
+    with pytest.raises(InvalidInput):
+        backend.environments.get("no/such name")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        EnvironmentSpec.model_construct(python=THIS_PYTHON, pip=("-e .",), env_vars=NO_VARS),
+        EnvironmentSpec.model_construct(python="2.7", pip=(), env_vars=NO_VARS),
+        EnvironmentSpec.model_construct(python=None, pip=(), env_vars={"PATH": "/x"}),
+        EnvironmentSpec(inherit_current=True),
+    ],
+    ids=["pip-option", "old-python", "reserved-variable", "inherits-current"],
+)
+def test_a_bad_spec_is_invalid_input_and_registers_nothing(backend: Backend, spec: EnvironmentSpec) -> None:
+    name = unique("bad")
+    # model_construct skips the client's validation: the backend itself must refuse.
+    request = EnvironmentRegister.model_construct(name=name, spec=spec, description=None)
+
+    with pytest.raises(InvalidInput):
+        backend.environments.register(request)
+    assert backend.environments.list(name) == []
+
+
+def test_a_bad_name_is_invalid_input(backend: Backend) -> None:
+    request = EnvironmentRegister.model_construct(name="has space", spec=EnvironmentSpec(), description=None)
+
+    with pytest.raises(InvalidInput, match="name"):
+        backend.environments.register(request)
+
+
+def test_submitting_with_an_unknown_environment_is_not_found(backend: Backend) -> None:
+    experiment = new_experiment(backend, "envs")
+    config = RunConfiguration(script="train.py", environment=EnvironmentRef(name=unique("missing")))
+
+    with pytest.raises(NotFound, match="register it first"):
+        backend.jobs.submit_run(RunSubmit(experiment_id=experiment.id, config=config))
+
+
+# -- runs in registered environments (real uv, real PyPI) -----------------------------------------
+TRAIN = textwrap.dedent(
+    """
+    import os
+    import six
+    import ember
+
+    print("six", six.__version__)
+    print("greeting", os.environ["GREETING"])
+    run = ember.Run.get_context()
+    run.log("answer", 42.0)
+    """
+)
+
+
+@pytest.fixture
+def env_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private environment cache for this test's runners (and for its server, which starts after)."""
+    root = tmp_path / "envs"
+    monkeypatch.setenv("EMBER_ENV_CACHE", str(root))
+    return root
+
+
+def _finished(run: ember.Run) -> dict[str, object]:
+    return run.wait_for_completion(timeout=RUN_DEADLINE_S, poll_interval=0.2)
+
+
+def _log(backend: Backend, run_id: str, name: str) -> str:
+    return backend.jobs.read_log(run_id, name, max_chars=10_000_000).data
+
+
+@pytest.mark.slow
+@pytest.mark.isolated_workspace
+def test_a_run_uses_its_registered_environment_built_once(
+    env_cache: Path, target: Target, tmp_path: Path
+) -> None:
+    backend = target.backend
+    ws = ember.Workspace(backend, target=target.location)
+    env = ember.Environment(unique("six"), pip=["six==1.16.0"], env_vars={"GREETING": "hello"}).register(ws)
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text(TRAIN)
+    experiment = ember.Experiment(ws, unique("envs"))
+
+    first = experiment.submit(ember.ScriptRunConfig(source, "train.py", environment=env))
+    details = _finished(first)
+
+    assert details["info"]["status"] == RunStatus.COMPLETED, _log(backend, first.id, "runner_log.txt")
+    output = _log(backend, first.id, "std_log.txt")
+    assert "six 1.16.0" in output
+    assert "greeting hello" in output
+    assert backend.tracking.get_metric_history(first.id, "answer").values == [42.0]
+    build = _log(backend, first.id, "build_log.txt")
+    assert "$ uv venv" in build
+    assert "$ uv pip install" in build
+    assert "six==1.16.0" in build
+    stored = backend.jobs.get_run_configuration(first.id).config.environment
+    assert stored == EnvironmentRef(name=env.name, version=1)
+
+    # A reference by name only: the backend picks the latest version, whose environment is built.
+    latest = EnvironmentRef(name=env.name)
+    second = experiment.submit(ember.ScriptRunConfig(source, "train.py", environment=latest))
+    details = _finished(second)
+
+    assert details["info"]["status"] == RunStatus.COMPLETED, _log(backend, second.id, "runner_log.txt")
+    assert "six 1.16.0" in _log(backend, second.id, "std_log.txt")
+    rebuilt = _log(backend, second.id, "build_log.txt")
+    assert "is cached" in rebuilt
+    assert "$ uv" not in rebuilt
+    assert backend.jobs.get_run_configuration(second.id).config.environment == stored
+
+
+@pytest.mark.slow
+@pytest.mark.isolated_workspace
+def test_an_environment_that_cannot_be_resolved_fails_the_run_with_the_reason(
+    env_cache: Path, target: Target, tmp_path: Path
+) -> None:
+    backend = target.backend
+    ws = ember.Workspace(backend, target=target.location)
+    env = ember.Environment(unique("broken"), pip=["nonexistent-package-zzz-ember==1.0"]).register(ws)
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text("print('never runs')\n")
+
+    run = ember.Experiment(ws, unique("envs")).submit(
+        ember.ScriptRunConfig(source, "train.py", environment=env)
+    )
+    details = _finished(run)
+
+    assert details["info"]["status"] == RunStatus.FAILED
+    message = details["info"]["error"]["message"]
+    assert "nonexistent-package-zzz-ember" in message
+    assert "No solution found when resolving dependencies" in message
+    assert "nonexistent-package-zzz-ember" in _log(backend, run.id, "build_log.txt")
+    assert "never runs" not in _log(backend, run.id, "std_log.txt")
