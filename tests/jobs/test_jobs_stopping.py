@@ -151,12 +151,6 @@ class ScriptOutlivedItsRunner(AssertionError):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("place", ["embedded"], indirect=True)  # the runner is the same in both modes
-@pytest.mark.xfail(
-    raises=ScriptOutlivedItsRunner,
-    strict=True,
-    reason="lead to decide: when the runner dies the script keeps running (its own session, no "
-    "parent-death signal): the run ends Failed while its script still uses the machine",
-)
 def test_the_script_of_a_run_whose_runner_died_does_not_outlive_it(place: Place, tmp_path: Path) -> None:
     source = write_source(tmp_path / "src", {"train.py": LOG_THEN_SLEEP})
     pid_file = place.pid_file("train")

@@ -185,7 +185,8 @@ class Runner:
         spool_dir = workdir / "spool"
         spool_dir.mkdir()
         env = self._environment(info, spool_dir, spec)
-        command = [python, info.config.script, *info.config.arguments]
+        # Through ember.runner.child, so that the script dies with this runner (parent-death signal).
+        command = [python, "-m", "ember.runner.child", info.config.script, *info.config.arguments]
         self._say(f"running {info.config.script} with {python}")
         self._status(RunStatus.RUNNING)
         started = time.monotonic()
@@ -295,6 +296,7 @@ class Runner:
         if os.environ.get("EMBER_ARTIFACT_URI"):
             env["EMBER_ARTIFACT_URI"] = os.environ["EMBER_ARTIFACT_URI"]
         env["EMBER_SPOOL_DIR"] = str(spool_dir)
+        env["EMBER_RUNNER_PID"] = str(os.getpid())
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
