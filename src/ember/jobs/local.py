@@ -239,6 +239,12 @@ class LocalJobs(JobsBackend):
         """Mark the oldest queued runs Starting, as many as the target has free slots."""
         with self.database.write() as conn:
             self._ensure_local(conn)
+            if conn.dialect.name == "postgresql":
+                # Claims of one target queue on its row, so two at once never both see a free slot
+                # (SQLite writers are serialised by BEGIN IMMEDIATE already).
+                conn.execute(
+                    select(compute_targets.c.name).where(compute_targets.c.name == compute).with_for_update()
+                )
             target = self._target(conn, compute)
             free = target.max_concurrent_runs - target.active_runs
             if free <= 0 or target.queued_runs == 0:
