@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import itertools
 import logging
 import os
 import shutil
@@ -47,6 +48,7 @@ STD_LOG = "std_log.txt"
 RUNNER_LOG = "runner_log.txt"
 BUILD_LOG = "build_log.txt"
 _TAIL_LINES = 400
+_INGEST_BATCH = 500_000
 
 
 def _interval(name: str, default: float) -> float:
@@ -306,12 +308,13 @@ class Runner:
         if data:
             for start in range(0, len(data), 1_000_000):
                 self.backend.jobs.append_log(self.run_id, STD_LOG, data[start : start + 1_000_000])
-        while True:
-            series = reader.read_new()
+        for _ in itertools.count() if final else range(8):  # a tick stays bounded: cancel is checked
+            series = reader.read_new(max_points=_INGEST_BATCH)
             if not series:
                 break
             self.backend.tracking.log_metrics(self.run_id, series)
-            if not final:
+            # A full batch means more is waiting: keep up with a fast logger instead of idling a tick.
+            if not final and sum(len(s.values) for s in series) < _INGEST_BATCH:
                 break
 
     @staticmethod
