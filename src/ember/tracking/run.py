@@ -62,6 +62,7 @@ class Run:
         self._buffer: MetricBuffer | SpoolWriter | None = None
         self._valid_keys: set[str] = set()
         self._managed_by_runner = False  # Run.get_context() inside a submitted run
+        self._spool: SpoolWriter | None = None
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -116,7 +117,7 @@ class Run:
         if spool:
             # Inside a submitted run metrics go to the runner's spool: memory stores, no I/O per call,
             # and nothing is lost if the script is killed.
-            run._buffer = SpoolWriter(spool)
+            run._buffer = run._spool = SpoolWriter(spool)
         run._managed_by_runner = True
         _CONTEXT = run
         return run
@@ -167,6 +168,10 @@ class Run:
 
         ``step`` defaults to the step after this metric's previous point. NaN and +-inf are kept.
         """
+        spool = self._spool
+        if spool is not None:  # inside a submitted run: the spool validates, once, in its own hot path
+            spool.add(name, value, step)
+            return
         if name not in self._valid_keys:
             self._check_metric_key(name)
         try:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.responses import Response
 
 from ember.backend import Backend
@@ -24,6 +25,8 @@ from ember.server.routes.tracking import RunId, _json, _no_content, _request_chu
 from ember.server.schemas import ERROR_RESPONSES
 
 __all__ = ["router"]
+
+_TARGETS = TypeAdapter(list[ComputeTargetInfo])
 
 router = APIRouter(dependencies=[Depends(authorize)], tags=["jobs"], responses=ERROR_RESPONSES)
 
@@ -132,8 +135,6 @@ def heartbeat(run_id: RunId, jobs: Jobs) -> Response:
 @router.get("/runs/{run_id}/logs", response_model=list[str])
 def list_logs(run_id: RunId, jobs: Jobs) -> Response:
     """Names of a run's logs."""
-    import json
-
     return Response(json.dumps(jobs.list_logs(run_id)), media_type="application/json")
 
 
@@ -159,10 +160,7 @@ def append_log(run_id: RunId, name: str, body: LogAppend, jobs: Jobs) -> Respons
 @router.get("/compute", response_model=list[ComputeTargetInfo])
 def list_compute_targets(jobs: Jobs) -> Response:
     """Compute targets with their load."""
-    import json
-
-    data = [json.loads(c.model_dump_json()) for c in jobs.list_compute_targets()]
-    return Response(json.dumps(data), media_type="application/json")
+    return Response(_TARGETS.dump_json(jobs.list_compute_targets()), media_type="application/json")
 
 
 @router.get("/compute/{name}", response_model=ComputeTargetInfo)
