@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 from ember import __version__
 from ember.errors import EmberError, error_from_payload
 
-__all__ = ["DOWNLOAD_CHUNK_SIZE", "HttpClient", "ServerUnreachable"]
+__all__ = ["DOWNLOAD_CHUNK_SIZE", "Download", "HttpClient", "ServerUnreachable", "url_path", "url_segment"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,48 @@ class ServerUnreachable(EmberError):
 
     code = "server_unreachable"
     http_status = 503
+
+
+def url_segment(value: str) -> str:
+    """``value`` as one URL path segment: every reserved character escaped, and '.'/'..' too."""
+    quoted = quote(value, safe="")
+    # httpx (like browsers) removes "." and ".." segments; escaped dots survive to the server.
+    return quoted.replace(".", "%2E") if quoted.strip(".") == "" else quoted
+
+
+def url_path(path: str) -> str:
+    """A file path in a URL: '/' kept, each segment escaped, so the server sees the path as given."""
+    return "/".join(url_segment(part) for part in path.split("/"))
+
+
+class Download(Iterator[bytes]):
+    """A streamed answer's bytes; closes the answer when exhausted, closed or garbage-collected."""
+
+    def __init__(self, stack: ExitStack, body: Iterator[bytes]) -> None:
+        self._stack = stack
+        self._body = body
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._body)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the connection without reading the rest."""
+        self._stack.close()
+
+    def __enter__(self) -> Download:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _display_url(url: str) -> str:
@@ -156,6 +199,14 @@ class HttpClient:
             yield response.headers, self._iter_bytes(response, chunk_size)
         finally:
             response.close()
+
+    def open_download(
+        self, path: str, *, params: dict[str, Any] | None = None
+    ) -> tuple[httpx.Headers, Download]:
+        """Like ``download`` without a ``with`` block: the ``Download`` frees the connection when done."""
+        stack = ExitStack()
+        headers, body = stack.enter_context(self.download(path, params=params))
+        return headers, Download(stack, body)
 
     # -- internals -----------------------------------------------------------------------------
     def _iter_bytes(self, response: httpx.Response, chunk_size: int) -> Iterator[bytes]:

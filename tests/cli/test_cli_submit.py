@@ -140,6 +140,34 @@ def test_the_logs_of_a_finished_run_can_be_read_and_followed(
     assert "script exited with code 0" in runner.stdout
 
 
+def test_the_source_files_of_a_run_are_listed_printed_and_downloaded(
+    workspace: Path, project: Path, backend: Backend, cli: Cli
+) -> None:
+    _write(project, "train.py", TRAIN)
+    _write(project, "lib/util.py", "HELP = 'é'\n")
+    cli.ok("run", "submit", "train.py", "-e", "e", "--wait")
+    run_id = _only_run(backend)
+
+    listing = cli.ok("run", "snapshot", run_id[:8])
+    listed = cli.json("run", "snapshot", run_id[:8])
+    printed = cli.ok("run", "snapshot", run_id[:8], "--cat", "lib/util.py")
+    downloaded = cli.ok("run", "snapshot", run_id[:8], "--download", str(project / "copy"))
+    missing = cli("run", "snapshot", run_id[:8], "--cat", "nope.py")
+    again = cli("run", "snapshot", run_id[:8], "--download", str(project / "copy"))
+
+    assert "lib/util.py" in listing.stdout
+    assert "train.py" in listing.stdout
+    assert "2 files" in listing.stdout
+    assert [f["path"] for f in listed["files"]] == ["lib/util.py", "train.py"]
+    assert printed.stdout == "HELP = 'é'\n"
+    assert "Wrote 2 files" in downloaded.stdout
+    assert (project / "copy" / "train.py").read_text() == TRAIN
+    assert missing.exit_code != 0
+    assert "has no file 'nope.py'" in missing.stderr
+    assert again.exit_code != 0
+    assert "not empty" in again.stderr
+
+
 def test_submit_without_waiting_tells_how_to_follow_and_following_ends_with_the_run(
     workspace: Path, project: Path, backend: Backend, cli: Cli
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import textwrap
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from ember.entities import RunStatus
 from ember.entities.jobs import EnvironmentRef, RunConfiguration, RunSubmit
 from ember.environments import EnvironmentInfo, EnvironmentRegister, EnvironmentSpec, spec_hash
 from ember.errors import InvalidInput, NotFound
+from support.hanging import hanging_index
 
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 NO_VARS: dict[str, str] = {}
@@ -249,3 +252,50 @@ def test_an_environment_that_cannot_be_resolved_fails_the_run_with_the_reason(
     assert "No solution found when resolving dependencies" in message
     assert "nonexistent-package-zzz-ember" in _log(backend, run.id, "build_log.txt")
     assert "never runs" not in _log(backend, run.id, "std_log.txt")
+
+
+@pytest.fixture
+def stalled_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Builds hang on an index that never answers; runners heartbeat often so a cancel reaches them fast."""
+    with hanging_index() as url:
+        monkeypatch.setenv("UV_DEFAULT_INDEX", url)
+        monkeypatch.setenv("UV_INDEX_URL", url)
+        monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+        monkeypatch.setenv("EMBER_HEARTBEAT_INTERVAL", "0.2")
+        yield
+
+
+@pytest.mark.isolated_workspace
+def test_a_run_canceled_while_its_environment_builds_stops_at_once(
+    stalled_builds: None, env_cache: Path, target: Target, tmp_path: Path
+) -> None:
+    backend = target.backend
+    ws = ember.Workspace(backend, target=target.location)
+    env = ember.Environment(unique("stalled"), pip=["six==1.16.0"]).register(ws)
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text("print('never runs')\n")
+    config = ember.ScriptRunConfig(source, "train.py", environment=env)
+    run = ember.Experiment(ws, unique("envs")).submit(config)
+    deadline = time.monotonic() + RUN_DEADLINE_S
+    while "$ uv pip install" not in _log_or_empty(backend, run.id, "build_log.txt"):
+        assert time.monotonic() < deadline, "the build never reached the install step"
+        time.sleep(0.05)
+
+    asked = time.monotonic()
+    run.cancel()
+    details = run.wait_for_completion(timeout=30, poll_interval=0.1)
+    took = time.monotonic() - asked
+
+    assert details["info"]["status"] == RunStatus.CANCELED
+    assert took < 15, f"the cancel took {took:.1f} s"
+    assert "canceled while the environment was being prepared" in _log(backend, run.id, "runner_log.txt")
+    assert "never runs" not in _log_or_empty(backend, run.id, "std_log.txt")
+    assert [p.name for p in env_cache.iterdir() if not p.name.endswith(".lock")] == []
+
+
+def _log_or_empty(backend: Backend, run_id: str, name: str) -> str:
+    try:
+        return _log(backend, run_id, name)
+    except NotFound:
+        return ""

@@ -470,6 +470,8 @@ RUN_CALLS: list[tuple[str, Callable[[Backend, str], object]]] = [
     ("append_log", lambda b, r: b.jobs.append_log(r, "std_log.txt", "x")),
     ("read_log", lambda b, r: b.jobs.read_log(r, "std_log.txt")),
     ("list_logs", lambda b, r: b.jobs.list_logs(r)),
+    ("get_run_snapshot", lambda b, r: b.jobs.get_run_snapshot(r)),
+    ("open_snapshot_file", lambda b, r: b.jobs.open_snapshot_file(r, "main.py")),
 ]
 
 
@@ -490,3 +492,62 @@ def test_an_interactive_run_has_no_run_configuration(backend: Backend) -> None:
 
     with pytest.raises(NotFound):
         backend.jobs.get_run_configuration(run_id)
+
+
+# -- snapshots of runs -----------------------------------------------------------------------------------
+def test_a_submitted_runs_snapshot_lists_its_files_and_serves_their_bytes(backend: Backend) -> None:
+    files = {
+        "main.py": b"print('ok')\n",
+        "lib/util.py": unique("X = 1").encode(),
+        "run.sh": b"#!/bin/sh\necho hi\n",
+        "data/empty.txt": b"",
+    }
+    entries = [
+        SnapshotFile(path=p, digest=sha256(b), size=len(b), mode=0o755 if p == "run.sh" else 0o644)
+        for p, b in files.items()
+    ]
+    manifest = encode_manifest(entries)
+    for data in [*files.values(), manifest]:
+        backend.jobs.upload_blob(sha256(data), [data])
+    backend.jobs.register_snapshot(sha256(manifest))
+    run_id = submit(backend, new_experiment(backend).id, sha256(manifest), script="main.py").info.id
+
+    listing = backend.jobs.get_run_snapshot(run_id)
+    info, chunks = backend.jobs.open_snapshot_file(run_id, "lib/util.py")
+    served = b"".join(chunks)
+    _, empty = backend.jobs.open_snapshot_file(run_id, "data/empty.txt")
+
+    assert listing.run_id == run_id
+    assert listing.snapshot_digest == sha256(manifest)
+    assert [f.path for f in listing.files] == ["data/empty.txt", "lib/util.py", "main.py", "run.sh"]
+    assert listing.file_count == 4
+    assert listing.total_size == sum(len(b) for b in files.values())
+    assert [f.executable for f in listing.files] == [False, False, False, True]
+    assert {f.path: f.digest for f in listing.files} == {p: sha256(b) for p, b in files.items()}
+    assert served == files["lib/util.py"]
+    assert (info.path, info.size, info.digest) == ("lib/util.py", len(served), sha256(served))
+    assert b"".join(empty) == b""
+    wait_for_end(backend, run_id)
+
+
+def test_a_snapshot_file_that_is_not_there_or_badly_named_is_refused(backend: Backend) -> None:
+    snapshot = upload_snapshot(backend, {"main.py": unique("print(1)").encode()})
+    run_id = submit(backend, new_experiment(backend).id, snapshot, script="main.py").info.id
+
+    with pytest.raises(NotFound):
+        backend.jobs.open_snapshot_file(run_id, "other.py")
+    with pytest.raises(NotFound):
+        backend.jobs.open_snapshot_file(run_id, "main.py/inner")
+    for bad in ["../main.py", "/etc/passwd", "..", ""]:
+        with pytest.raises(InvalidInput):
+            backend.jobs.open_snapshot_file(run_id, bad)
+    wait_for_end(backend, run_id)
+
+
+def test_an_interactive_run_has_no_snapshot(backend: Backend) -> None:
+    run_id = new_run(backend, new_experiment(backend).id).info.id
+
+    with pytest.raises(NotFound, match="no snapshot"):
+        backend.jobs.get_run_snapshot(run_id)
+    with pytest.raises(NotFound):
+        backend.jobs.open_snapshot_file(run_id, "main.py")

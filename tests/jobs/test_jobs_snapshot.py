@@ -100,3 +100,33 @@ def test_submitting_an_unchanged_directory_stores_nothing_new(place: Place, tmp_
     assert blobs_again - blobs_first == 0
     assert changed != first
     assert blobs_changed - blobs_again == 2  # the changed file and the new manifest
+
+
+def test_the_source_files_of_a_run_are_listed_and_downloaded_as_submitted(place: Place, tmp_path: Path) -> None:
+    source = write_source(
+        tmp_path / "src",
+        {"train.py": "print('training')\n", "lib/helper.py": "VALUE = 1\n", "run.sh": "#!/bin/sh\necho hi\n"},
+    )
+    (source / "run.sh").chmod(0o755)
+    run = ember.Experiment(place.ws, "e2e").submit(
+        ember.ScriptRunConfig(source_directory=source, script="train.py")
+    )
+    run.wait_for_completion(timeout=RUN_TIMEOUT_S, poll_interval=0.1)
+
+    listed = run.get_snapshot_files()
+    root = run.download_snapshot(tmp_path / "copy")
+
+    assert [(f["path"], f["size"], f["executable"]) for f in listed] == [
+        ("lib/helper.py", 10, False),
+        ("run.sh", 18, True),
+        ("train.py", 18, False),
+    ]
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == [
+        "lib/helper.py",
+        "run.sh",
+        "train.py",
+    ]
+    assert (root / "lib/helper.py").read_text() == "VALUE = 1\n"
+    assert (root / "run.sh").stat().st_mode & 0o777 == 0o755
+    with pytest.raises(ember.errors.InvalidInput, match="not empty"):
+        run.download_snapshot(root)

@@ -8,7 +8,9 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from ember.environments import (
     EnvironmentSpec,
     materialize,
 )
+from ember.environments.materialize import EnvironmentBuildCanceled
+from support.hanging import hanging_index
 
 # six is tiny and pure Python; the project's venv has a newer one, which the pin must shadow.
 SIX = EnvironmentSpec(pip=("six==1.16.0",))
@@ -147,6 +151,57 @@ def test_running_out_of_time_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(EnvironmentBuildError, match="timed out"):
         cache.python_for(SIX, timeout=0)
     assert os.listdir(tmp_path) in ([], [f"{cache.key(SIX)}.lock"])
+
+
+@pytest.fixture
+def stalled_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """uv resolves against an index that never answers (and a cold cache), so the install step hangs."""
+    with hanging_index() as url:
+        monkeypatch.setenv("UV_DEFAULT_INDEX", url)
+        monkeypatch.setenv("UV_INDEX_URL", url)
+        monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+        yield url
+
+
+def test_a_cancel_stops_a_build_within_a_second_and_leaves_nothing_behind(
+    tmp_path: Path, stalled_index: str
+) -> None:
+    root = tmp_path / "envs"
+    cache = EnvironmentCache(root)
+    cancel = threading.Event()
+    lines: list[str] = []
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if line.startswith("$ uv pip install"):
+            threading.Timer(0.5, cancel.set).start()
+
+    started = time.monotonic()
+    with pytest.raises(EnvironmentBuildCanceled, match="canceled during `uv pip install`"):
+        cache.python_for(SIX, log=log, cancel=cancel)
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 10, f"the build stopped {elapsed:.1f} s after it started"
+    assert any(line.startswith("$ uv pip install") for line in lines)
+    assert os.listdir(root) == [f"{cache.key(SIX)}.lock"]
+
+
+def test_a_cancel_stops_waiting_for_another_builder(tmp_path: Path) -> None:
+    cache = EnvironmentCache(tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    other_builder = cache._lock_for(cache.key(SIX))
+    other_builder.acquire()
+    cancel = threading.Event()
+    lines: list[str] = []
+    threading.Timer(0.3, cancel.set).start()
+    try:
+        with pytest.raises(EnvironmentBuildCanceled, match="waiting for another process"):
+            cache.python_for(SIX, log=lines.append, cancel=cancel, timeout=60)
+    finally:
+        other_builder.release()
+
+    assert any("waiting for another process" in line for line in lines)
+    assert not cache.path_for(SIX).exists()
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""``ember run submit|list|show|logs|metrics|download|cancel|delete|restore``: runs and what they recorded.
+"""``ember run submit|list|show|logs|metrics|download|snapshot|cancel|…``: runs and what they recorded.
 
 Run ids are 32 hex characters; every command also takes a unique prefix of at least 4 (the 8 shown in
 ``ember run list``), the way git and docker take short ids. ``submit`` lives in ``ember.cli.submit``.
@@ -495,6 +495,73 @@ def download(
     out_console().print(
         f"Downloaded {len(written)} file{'s' if len(written) != 1 else ''} ({format_bytes(size)}) "
         f"to {escape(str(root))}"
+    )
+
+
+@app.command("snapshot")
+def snapshot(
+    ctx: typer.Context,
+    run_id: RunIdArg,
+    download_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--download", "-d", metavar="FOLDER", help="Write the source files into this empty or new folder."
+        ),
+    ] = None,
+    cat: Annotated[
+        str | None, typer.Option("--cat", metavar="PATH", help="Print one source file (e.g. train.py).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the source files a submitted run started from, print one, or download them all."""
+    import sys
+
+    from ember.artifacts.tree import TreeEntry, TreeFile, write_tree
+
+    if download_to is not None and cat is not None:
+        raise typer.BadParameter("give either --download or --cat", param_hint="--cat")
+    with open_workspace(ctx) as backend:
+        jobs = backend.jobs
+        full_id = resolve_run_id(backend.tracking, run_id)
+        if cat is not None:
+            _, chunks = jobs.open_snapshot_file(full_id, cat)
+            out = sys.stdout.buffer
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+            return
+        listing = jobs.get_run_snapshot(full_id)
+        if download_to is not None:
+            entries = [
+                TreeEntry(path=f.path, digest=f.digest, size=f.size, mode=0o755 if f.executable else 0o644)
+                for f in listing.files
+            ]
+
+            def open_file(entry: TreeFile) -> Any:
+                return jobs.open_snapshot_file(full_id, entry.path)[1]
+
+            root = write_tree(entries, download_to.expanduser(), open_file=open_file)
+            out_console().print(
+                f"Wrote {listing.file_count} file{'s' if listing.file_count != 1 else ''} "
+                f"({format_bytes(listing.total_size)}) of run {full_id}'s snapshot to {escape(root)}"
+            )
+            return
+    if json_output:
+        emit_json(listing)
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("Path")
+    table.add_column("Size", justify="right")
+    table.add_column("Mode")
+    for file in listing.files:
+        table.add_row(escape(file.path), format_bytes(file.size), "755" if file.executable else "644")
+    out = out_console()
+    out.print(table)
+    out.print(
+        f"{listing.file_count} file{'s' if listing.file_count != 1 else ''}, "
+        f"{format_bytes(listing.total_size)}; "
+        f"snapshot {listing.snapshot_digest[:12]}. Download them with "
+        f"`ember run snapshot {full_id[:SHORT_ID]} --download FOLDER`."
     )
 
 

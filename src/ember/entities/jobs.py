@@ -16,7 +16,9 @@ __all__ = [
     "LogChunk",
     "RunConfiguration",
     "RunConfigurationInfo",
+    "RunSnapshot",
     "RunSubmit",
+    "SnapshotFileInfo",
 ]
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -97,6 +99,25 @@ class RunConfigurationInfo(_Model):
     snapshot_digest: str | None = None
     git: dict[str, Any] | None = None
     python_executable: str | None = None
+
+
+class SnapshotFileInfo(_Model):
+    """One file of a run's snapshot: its path in the source directory, size, content digest and mode."""
+
+    path: str
+    size: int
+    digest: str
+    executable: bool = False
+
+
+class RunSnapshot(_Model):
+    """The source files a submitted run was started from, sorted by path."""
+
+    run_id: str
+    snapshot_digest: str
+    file_count: int
+    total_size: int
+    files: list[SnapshotFileInfo]
 
 
 class ComputeTargetInfo(_Model):

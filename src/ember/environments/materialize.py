@@ -28,6 +28,7 @@ import logging
 import os
 import shlex
 import shutil
+import signal
 import site
 import subprocess
 import sys
@@ -46,7 +47,7 @@ from packaging.requirements import Requirement
 from ember.environments.spec import EnvironmentSpec, pin_python, spec_hash
 from ember.errors import EmberError
 
-__all__ = ["READY_MARKER", "EnvironmentBuildError", "EnvironmentCache"]
+__all__ = ["READY_MARKER", "EnvironmentBuildCanceled", "EnvironmentBuildError", "EnvironmentCache"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ READY_MARKER = ".ember-ready"
 _PTH_NAME = "ember-runtime.pth"
 _DISTRIBUTION = "ember-ml"
 _TAIL_LINES = 25
+_WATCH_INTERVAL = 0.1  # how soon a build notices a cancel or its deadline
 # src/ember/environments/materialize.py -> the directory that holds the `ember` package.
 _EMBER_PACKAGE = Path(__file__).resolve().parents[1]
 _EMBER_ROOT = _EMBER_PACKAGE.parent
@@ -66,6 +68,12 @@ class EnvironmentBuildError(EmberError):
 
     code = "environment_build_failed"
     http_status = 400
+
+
+class EnvironmentBuildCanceled(EnvironmentBuildError):
+    """The run that asked for the environment was canceled while it was being built (nothing is kept)."""
+
+    code = "environment_build_canceled"
 
 
 class EnvironmentCache:
@@ -96,7 +104,12 @@ class EnvironmentCache:
         return self.root / self.key(spec)
 
     def python_for(
-        self, spec: EnvironmentSpec, *, log: LogCallback | None = None, timeout: float = 1800
+        self,
+        spec: EnvironmentSpec,
+        *,
+        log: LogCallback | None = None,
+        timeout: float = 1800,
+        cancel: threading.Event | None = None,
     ) -> Path:
         """The Python executable to run code in ``spec``, building its environment on first use.
 
@@ -108,6 +121,8 @@ class EnvironmentCache:
             spec: The environment; ``inherit_current`` returns this interpreter and builds nothing.
             log: Receives every line of build output as it comes (for the run's build log).
             timeout: Seconds to wait for another builder and to build, together.
+            cancel: Once set, the wait or the build stops within a fraction of a second (the
+                installer's whole process group is killed) and ``EnvironmentBuildCanceled`` is raised.
 
         Returns:
             The environment's ``python`` executable.
@@ -115,6 +130,7 @@ class EnvironmentCache:
         Raises:
             EnvironmentBuildError: uv failed (its last lines are in the message) or ``timeout`` passed;
                 no partial environment is left behind.
+            EnvironmentBuildCanceled: ``cancel`` was set.
         """
         if spec.inherit_current:
             return Path(sys.executable)
@@ -125,18 +141,21 @@ class EnvironmentCache:
         emit = _emitter(log)
         deadline = time.monotonic() + timeout
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._locked(env_dir.name, emit, timeout):
+        cancel = cancel if cancel is not None else threading.Event()
+        lock = self._lock_for(env_dir.name)
+        with _Lock(lock, name=env_dir.name, emit=emit, timeout=timeout, cancel=cancel):
             if (env_dir / READY_MARKER).exists():
                 emit(f"environment {env_dir.name} was built by another process")
                 return _python_in(env_dir)
-            return self._build(spec, env_dir, emit=emit, deadline=deadline)
+            return self._build(spec, env_dir, emit=emit, deadline=deadline, cancel=cancel)
 
     def remove(self, spec: EnvironmentSpec) -> bool:
         """Delete ``spec``'s environment; returns whether there was one. Runs using it will break."""
         env_dir = self.path_for(spec)
         if not env_dir.exists():
             return False
-        with self._locked(env_dir.name, _emitter(None), 60):
+        lock = _Lock(self._lock_for(env_dir.name), name=env_dir.name, emit=_emitter(None), timeout=60)
+        with lock:
             if not env_dir.exists():
                 return False
             doomed = self.root / f"{env_dir.name}.tmp-{uuid.uuid4().hex}"
@@ -157,10 +176,18 @@ class EnvironmentCache:
                 _LOG.warning("ignoring unreadable environment marker %s", marker)
         return found
 
-    def _locked(self, name: str, emit: LogCallback, timeout: float) -> _Lock:
-        return _Lock(FileLock(str(self.root / f"{name}.lock")), name=name, emit=emit, timeout=timeout)
+    def _lock_for(self, name: str) -> FileLock:
+        return FileLock(str(self.root / f"{name}.lock"))
 
-    def _build(self, spec: EnvironmentSpec, env_dir: Path, *, emit: LogCallback, deadline: float) -> Path:
+    def _build(
+        self,
+        spec: EnvironmentSpec,
+        env_dir: Path,
+        *,
+        emit: LogCallback,
+        deadline: float,
+        cancel: threading.Event,
+    ) -> Path:
         # We hold the lock: leftovers of a builder that died (killed, machine lost) are garbage.
         for stale in self.root.glob(f"{env_dir.name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -175,6 +202,7 @@ class EnvironmentCache:
                 [uv, "venv", "--relocatable", "--no-project", "--python", _interpreter(spec), str(tmp)],
                 emit=emit,
                 deadline=deadline,
+                cancel=cancel,
             )
             version = _venv_version(tmp)
             same_abi = version[:2] == sys.version_info[:2]
@@ -184,6 +212,7 @@ class EnvironmentCache:
                     [uv, "pip", "install", "--python", str(_python_in(tmp)), *requirements],
                     emit=emit,
                     deadline=deadline,
+                    cancel=cancel,
                 )
             _link_ember(_site_packages(tmp), same_abi=same_abi)
             seconds = round(time.monotonic() - started, 3)
@@ -204,9 +233,13 @@ class EnvironmentCache:
         _LOG.info("built environment %s in %.1f s", env_dir, seconds)
         return _python_in(env_dir)
 
-    def _run(self, command: list[str], *, emit: LogCallback, deadline: float) -> None:
+    def _run(
+        self, command: list[str], *, emit: LogCallback, deadline: float, cancel: threading.Event
+    ) -> None:
         shown = " ".join(shlex.quote(a) for a in ["uv", *command[1:]])
         step = " ".join(["uv", *command[1:3]])
+        if cancel.is_set():
+            raise EnvironmentBuildCanceled(f"building the environment was canceled before `{step}`")
         emit(f"$ {shown}")
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -223,16 +256,21 @@ class EnvironmentCache:
             errors="replace",
             env=env,
             cwd=self.root,
+            start_new_session=True,  # uv starts build backends: a kill must reach them too
         )
-        timed_out = threading.Event()
+        timed_out, finished = threading.Event(), threading.Event()
 
-        def _kill() -> None:
-            timed_out.set()
-            proc.kill()
+        def _watch() -> None:  # the deadline and a cancel, checked while the output is read
+            while not finished.wait(_WATCH_INTERVAL):
+                if time.monotonic() >= deadline:
+                    timed_out.set()
+                elif not cancel.is_set():
+                    continue
+                _kill_group(proc)
+                return
 
-        timer = threading.Timer(remaining, _kill)
-        timer.daemon = True
-        timer.start()
+        watcher = threading.Thread(target=_watch, name="ember-env-build-watch", daemon=True)
+        watcher.start()
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
@@ -241,10 +279,13 @@ class EnvironmentCache:
                 emit(line)
             code = proc.wait()
         finally:
-            timer.cancel()
+            finished.set()
             if proc.poll() is None:
-                proc.kill()
+                _kill_group(proc)
                 proc.wait()
+            watcher.join()
+        if cancel.is_set() and not timed_out.is_set() and code != 0:
+            raise EnvironmentBuildCanceled(f"building the environment was canceled during `{step}`")
         if timed_out.is_set():
             raise EnvironmentBuildError(
                 f"building the environment timed out during `{step}`; "
@@ -263,11 +304,20 @@ class EnvironmentCache:
 class _Lock:
     """The environment's file lock, saying in the build log when it has to wait for another builder."""
 
-    def __init__(self, lock: FileLock, *, name: str, emit: LogCallback, timeout: float) -> None:
+    def __init__(
+        self,
+        lock: FileLock,
+        *,
+        name: str,
+        emit: LogCallback,
+        timeout: float,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self._lock = lock
         self._name = name
         self._emit = emit
         self._timeout = timeout
+        self._cancel = cancel if cancel is not None else threading.Event()
 
     def __enter__(self) -> None:
         try:
@@ -275,9 +325,18 @@ class _Lock:
             return
         except Timeout:
             self._emit(f"waiting for another process building environment {self._name}")
-        try:
-            self._lock.acquire(timeout=max(self._timeout, 0))
-        except Timeout:
+        deadline = time.monotonic() + max(self._timeout, 0)
+        while True:
+            if self._cancel.is_set():
+                raise EnvironmentBuildCanceled(
+                    f"canceled while waiting for another process to build environment {self._name}"
+                )
+            try:
+                self._lock.acquire(timeout=max(0, min(_WATCH_INTERVAL, deadline - time.monotonic())))
+                return
+            except Timeout:
+                if time.monotonic() < deadline:
+                    continue
             raise EnvironmentBuildError(
                 f"gave up after {self._timeout:.0f} s waiting for another process to build environment "
                 f"{self._name}; try again, or remove {self._lock.lock_file} if no build is running"
@@ -285,6 +344,15 @@ class _Lock:
 
     def __exit__(self, *exc: object) -> None:
         self._lock.release()
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # already gone
+        pass
+    except PermissionError:
+        proc.kill()
 
 
 def _emitter(log: LogCallback | None) -> LogCallback:

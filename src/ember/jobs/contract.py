@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ember.entities import RunDetails, RunInfo, RunStatus
 from ember.entities.jobs import (
@@ -15,7 +15,9 @@ from ember.entities.jobs import (
     ComputeTargetUpdate,
     LogChunk,
     RunConfigurationInfo,
+    RunSnapshot,
     RunSubmit,
+    SnapshotFileInfo,
 )
 
 __all__ = ["JobsBackend"]
@@ -45,6 +47,14 @@ class JobsBackend(ABC):
     @abstractmethod
     def get_run_configuration(self, run_id: str) -> RunConfigurationInfo:
         """A submitted run's configuration; ``NotFound`` for interactive runs."""
+
+    @abstractmethod
+    def get_run_snapshot(self, run_id: str) -> RunSnapshot:
+        """The source files a submitted run was started from; ``NotFound`` when it has no snapshot."""
+
+    @abstractmethod
+    def open_snapshot_file(self, run_id: str, path: str) -> tuple[SnapshotFileInfo, Iterator[bytes]]:
+        """One file of a run's snapshot and an iterator over its bytes (close it to stop early)."""
 
     @abstractmethod
     def cancel_run(self, run_id: str) -> RunInfo:

@@ -24,7 +24,9 @@ from ember.entities.jobs import (
     LogChunk,
     RunConfiguration,
     RunConfigurationInfo,
+    RunSnapshot,
     RunSubmit,
+    SnapshotFileInfo,
 )
 from ember.environments.contract import EnvironmentsBackend
 from ember.errors import Conflict, InvalidInput, NotFound
@@ -304,6 +306,34 @@ class LocalJobs(JobsBackend):
             python_executable=row["python_executable"],
         )
 
+    def _snapshot_of(self, run_id: str) -> str:
+        check_id(run_id, "run")
+        with self.database.read() as conn:
+            row = conn.execute(
+                select(runs.c.id, run_configs.c.snapshot_digest)
+                .select_from(runs.outerjoin(run_configs, run_configs.c.run_id == runs.c.id))
+                .where(runs.c.id == run_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"run {run_id!r} not found")
+        if row[1] is None:
+            raise NotFound(f"run {run_id} has no snapshot: only runs submitted from a source folder have one")
+        return str(row[1])
+
+    def get_run_snapshot(self, run_id: str) -> RunSnapshot:
+        snap = snapshots_.load(self.blobs, self._snapshot_of(run_id))
+        return RunSnapshot(
+            run_id=run_id,
+            snapshot_digest=snap.digest,
+            file_count=snap.file_count,
+            total_size=snap.total_size,
+            files=[_file_info(file) for file in snap.files],
+        )
+
+    def open_snapshot_file(self, run_id: str, path: str) -> tuple[SnapshotFileInfo, Iterator[bytes]]:
+        file, chunks = snapshots_.open_file(self.blobs, self._snapshot_of(run_id), path)
+        return _file_info(file), chunks
+
     def _status(self, conn: Connection, run_id: str) -> tuple[RunStatus, bool]:
         check_id(run_id, "run")
         row = conn.execute(
@@ -474,6 +504,11 @@ class LocalJobs(JobsBackend):
                     .order_by(run_logs.c.name)
                 )
             ]
+
+
+def _file_info(file: snapshots_.SnapshotFile) -> SnapshotFileInfo:
+    executable = bool(file.mode & 0o100)
+    return SnapshotFileInfo(path=file.path, size=file.size, digest=file.digest, executable=executable)
 
 
 def _verified(chunks: Iterable[bytes], digest: str) -> Iterator[bytes]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from urllib.parse import quote
+from collections.abc import Iterable, Iterator
+from urllib.parse import quote, unquote
 
 from ember.artifacts.paths import check_id
 from ember.entities import RunDetails, RunInfo, RunStatus
@@ -12,10 +12,13 @@ from ember.entities.jobs import (
     ComputeTargetUpdate,
     LogChunk,
     RunConfigurationInfo,
+    RunSnapshot,
     RunSubmit,
+    SnapshotFileInfo,
 )
+from ember.errors import EmberError
 from ember.jobs.contract import JobsBackend
-from ember.transport import HttpClient
+from ember.transport import HttpClient, url_path
 
 __all__ = ["RemoteJobs"]
 
@@ -47,6 +50,23 @@ class RemoteJobs(JobsBackend):
 
     def get_run_configuration(self, run_id: str) -> RunConfigurationInfo:
         return RunConfigurationInfo.model_validate(self._client.get(f"{_run(run_id)}/configuration"))
+
+    def get_run_snapshot(self, run_id: str) -> RunSnapshot:
+        return RunSnapshot.model_validate(self._client.get(f"{_run(run_id)}/snapshot"))
+
+    def open_snapshot_file(self, run_id: str, path: str) -> tuple[SnapshotFileInfo, Iterator[bytes]]:
+        headers, body = self._client.open_download(f"{_run(run_id)}/snapshot/{url_path(path)}")
+        try:
+            info = SnapshotFileInfo(
+                path=unquote(headers["x-ember-path"]),
+                size=int(headers["content-length"]),
+                digest=headers["x-ember-digest"],
+                executable=headers.get("x-ember-executable") == "true",
+            )
+        except (KeyError, ValueError) as exc:
+            body.close()
+            raise EmberError(f"the server's snapshot file answer lacks a valid header: {exc}") from exc
+        return info, body
 
     def cancel_run(self, run_id: str) -> RunInfo:
         return RunInfo.model_validate(self._client.post(f"{_run(run_id)}/cancel"))

@@ -20,7 +20,8 @@ from typing import Any, NamedTuple
 import pathspec
 
 from ember.artifacts import BlobStore, is_valid_digest, normalize_artifact_path
-from ember.errors import EmberError, InvalidInput, NotFound, PayloadTooLarge
+from ember.artifacts.tree import write_tree
+from ember.errors import InvalidInput, NotFound, PayloadTooLarge
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_FILES", "HashCache", "Snapshot", "SnapshotFile", "capture"]
 __all__ += ["encode_manifest", "hash_directory", "load", "open_file", "restore", "scan_directory"]
@@ -444,38 +445,6 @@ def open_file(blobs: BlobStore, digest: str, path: str) -> tuple[SnapshotFile, I
     return snapshot.files[index], blobs.iter_chunks(snapshot.files[index].digest)
 
 
-def _restore_file(blobs: BlobStore, file: SnapshotFile, root: str) -> None:
-    parent = root
-    for segment in file.path.split("/")[:-1]:
-        parent = os.path.join(parent, segment)
-        try:
-            os.mkdir(parent, 0o755)
-        except FileExistsError:
-            if not stat.S_ISDIR(os.lstat(parent).st_mode):
-                raise InvalidInput(f"cannot restore {file.path!r}: {parent} is not a folder") from None
-    # A folder swapped for a symlink behind our back must not redirect the write outside the target.
-    if os.path.commonpath([root, os.path.realpath(parent)]) != root:
-        raise InvalidInput(f"cannot restore {file.path!r}: {parent} leads outside {root}")
-    dest = os.path.join(parent, file.path.rsplit("/", 1)[-1])
-    # O_EXCL refuses any existing entry, a symlink included, so nothing is overwritten or followed.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        descriptor = os.open(dest, flags, 0o600)
-    except FileExistsError:
-        raise InvalidInput(
-            f"cannot restore {file.path!r}: {dest} already exists "
-            "(do two snapshot paths differ only in case on a case-insensitive file system?)"
-        ) from None
-    hasher, size = hashlib.sha256(), 0
-    with os.fdopen(descriptor, "wb") as out:
-        for chunk in blobs.iter_chunks(file.digest):
-            hasher.update(chunk)
-            size += out.write(chunk)
-        os.chmod(out.fileno() if os.chmod in os.supports_fd else dest, file.mode)  # exact, whatever the umask
-    if hasher.hexdigest() != file.digest or size != file.size:
-        raise EmberError(f"the stored content of {file.path!r} (blob {file.digest}) is corrupt")
-
-
 def restore(blobs: BlobStore, digest: str, target_dir: _StrPath) -> None:
     """Write the files of a snapshot into ``target_dir`` with their modes, streaming each blob.
 
@@ -494,12 +463,7 @@ def restore(blobs: BlobStore, digest: str, target_dir: _StrPath) -> None:
     """
     snapshot = load(blobs, digest)
     try:
-        Path(target_dir).mkdir(parents=True, exist_ok=True)
-        if any(Path(target_dir).iterdir()):
-            raise InvalidInput(f"cannot restore snapshot {digest} into {target_dir}: the folder is not empty")
-    except OSError as exc:
-        raise InvalidInput(f"cannot restore snapshot {digest} into {target_dir}: {exc}") from None
-    root = os.path.realpath(target_dir)
-    for file in snapshot.files:
-        _restore_file(blobs, file, root)
+        root = write_tree(snapshot.files, target_dir, open_file=lambda file: blobs.iter_chunks(file.digest))
+    except InvalidInput as exc:
+        raise InvalidInput(f"cannot restore snapshot {digest}: {exc}") from None
     logger.info("restored snapshot %s into %s: %d files", digest, root, snapshot.file_count)

@@ -33,7 +33,12 @@ from ember.backend import Backend
 from ember.config import find_workspace_target
 from ember.entities import TERMINAL_STATUSES, RunError, RunStatus, RunUpdate
 from ember.entities.jobs import RunConfigurationInfo
-from ember.environments.materialize import READY_MARKER, EnvironmentBuildError, EnvironmentCache
+from ember.environments.materialize import (
+    READY_MARKER,
+    EnvironmentBuildCanceled,
+    EnvironmentBuildError,
+    EnvironmentCache,
+)
 from ember.environments.spec import EnvironmentSpec
 from ember.errors import EmberError
 from ember.jobs import snapshot as snapshots_
@@ -174,11 +179,17 @@ class Runner:
         spec = self._environment_spec(info)
         try:
             python = self._python(info, spec)
+        except EnvironmentBuildCanceled:
+            self._say("canceled while the environment was being prepared")
+            if self.abandoned.is_set():
+                return RunStatus(self.backend.tracking.get_run(self.run_id).info.status)
+            self._status(RunStatus.CANCELED)
+            return RunStatus.CANCELED
         except EnvironmentBuildError as exc:
             self._say("the environment could not be built; see build_log.txt")
             self._status(RunStatus.FAILED, RunError(message=exc.message[:20000]))
             return RunStatus.FAILED
-        # A build can take minutes: ask once more whether the run was canceled meanwhile.
+        # A cancel that came while the environment was ready to use, or between two heartbeats.
         if spec is not None and (
             self.cancel.is_set() or self.backend.jobs.heartbeat(self.run_id) == RunStatus.CANCEL_REQUESTED
         ):
@@ -278,7 +289,7 @@ class Runner:
             self._build_log(f"environment {where.name} is cached: reusing {where}")
         else:
             self._say(f"building environment {where.name} (build_log.txt follows it)")
-        return cache.python_for(spec, log=self._build_log)
+        return cache.python_for(spec, log=self._build_log, cancel=self.cancel)
 
     def _build_log(self, line: str) -> None:
         try:

@@ -7,11 +7,9 @@ names go into URLs percent-encoded as one segment each, so no value can address 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
 from datetime import datetime
-from types import TracebackType
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import httpx
 
@@ -38,7 +36,7 @@ from ember.entities import (
 )
 from ember.errors import EmberError, InvalidInput
 from ember.tracking.contract import TrackingBackend
-from ember.transport import HttpClient
+from ember.transport import HttpClient, url_path, url_segment
 
 __all__ = ["API_PREFIX", "RemoteTracking"]
 
@@ -46,18 +44,6 @@ API_PREFIX = "/api/v1"
 
 # The request that moves an experiment or a run to a lifecycle stage: method and action (a sub-path).
 _STAGE_ROUTES = {"active": ("POST", "/restore"), "archived": ("POST", "/archive"), "deleted": ("DELETE", "")}
-
-
-def _segment(value: str) -> str:
-    """``value`` as one URL path segment: every reserved character escaped, and '.'/'..' too."""
-    quoted = quote(value, safe="")
-    # httpx (like browsers) removes "." and ".." segments; escaped dots survive to the server.
-    return quoted.replace(".", "%2E") if quoted.strip(".") == "" else quoted
-
-
-def _artifact_path(path: str) -> str:
-    """An artifact path in a URL: '/' kept, each segment escaped, so the server sees the path as given."""
-    return "/".join(_segment(part) for part in path.split("/"))
 
 
 def _run(run_id: str) -> str:
@@ -91,7 +77,7 @@ class RemoteTracking(TrackingBackend):
 
     def get_or_create_experiment(self, name: str) -> ExperimentInfo:
         """Return the experiment of that name, creating it when missing."""
-        answer = self._client.put(f"{API_PREFIX}/experiments/by-name/{_segment(name)}")
+        answer = self._client.put(f"{API_PREFIX}/experiments/by-name/{url_segment(name)}")
         return ExperimentInfo.model_validate(answer)
 
     def get_experiment(self, experiment_id: str) -> ExperimentInfo:
@@ -100,7 +86,7 @@ class RemoteTracking(TrackingBackend):
 
     def get_experiment_by_name(self, name: str) -> ExperimentInfo:
         """The experiment with this name, whatever its lifecycle stage."""
-        answer = self._client.get(f"{API_PREFIX}/experiments/by-name/{_segment(name)}")
+        answer = self._client.get(f"{API_PREFIX}/experiments/by-name/{url_segment(name)}")
         return ExperimentInfo.model_validate(answer)
 
     def list_experiments(
@@ -155,7 +141,7 @@ class RemoteTracking(TrackingBackend):
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag; ``NotFound`` when it is not set."""
-        self._client.delete(f"{_run(run_id)}/tags/{_segment(key)}")
+        self._client.delete(f"{_run(run_id)}/tags/{url_segment(key)}")
 
     def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
         """Record write-once properties."""
@@ -168,12 +154,12 @@ class RemoteTracking(TrackingBackend):
 
     def log_table_rows(self, run_id: str, key: str, rows: list[dict[str, Any]]) -> None:
         """Append rows to a table metric."""
-        self._client.post(f"{_run(run_id)}/tables/{_segment(key)}/rows", json={"rows": rows})
+        self._client.post(f"{_run(run_id)}/tables/{url_segment(key)}/rows", json={"rows": rows})
 
     def get_metric_history(self, run_id: str, key: str, *, max_points: int | None = None) -> MetricHistory:
         """Every point of one series, decimated by the server to about ``max_points`` when asked."""
         params = None if max_points is None else {"max_points": max_points}
-        answer = self._client.get(f"{_run(run_id)}/metrics/{_segment(key)}/history", params=params)
+        answer = self._client.get(f"{_run(run_id)}/metrics/{url_segment(key)}/history", params=params)
         return MetricHistory.model_validate(answer)
 
     def get_metrics(self, run_id: str) -> RunMetrics:
@@ -183,7 +169,7 @@ class RemoteTracking(TrackingBackend):
     # -- artifacts -----------------------------------------------------------------------------
     def upload_artifact(self, run_id: str, path: str, chunks: Iterable[bytes]) -> ArtifactInfo:
         """Stream a file to the server under the run."""
-        answer = self._client.upload(f"{_run(run_id)}/artifacts/{_artifact_path(path)}", chunks)
+        answer = self._client.upload(f"{_run(run_id)}/artifacts/{url_path(path)}", chunks)
         return ArtifactInfo.model_validate(answer)
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
@@ -193,16 +179,13 @@ class RemoteTracking(TrackingBackend):
 
     def open_artifact(self, run_id: str, path: str) -> tuple[ArtifactInfo, Iterator[bytes]]:
         """A file's info and its bytes as a stream; the connection is freed once exhausted or closed."""
-        stack = ExitStack()
-        headers, body = stack.enter_context(
-            self._client.download(f"{_run(run_id)}/artifacts/{_artifact_path(path)}")
-        )
+        headers, body = self._client.open_download(f"{_run(run_id)}/artifacts/{url_path(path)}")
         try:
             info = _artifact_info(headers)
         except BaseException:
-            stack.close()
+            body.close()
             raise
-        return info, _Download(stack, body)
+        return info, body
 
     # -- lifecycle -----------------------------------------------------------------------------
     def purge(self, *, older_than_seconds: float = 0.0) -> PurgeReport:
@@ -230,33 +213,3 @@ def _artifact_info(headers: httpx.Headers) -> ArtifactInfo:
         )
     except (KeyError, ValueError) as exc:
         raise EmberError(f"the server's artifact answer lacks a valid header: {exc}") from exc
-
-
-class _Download(Iterator[bytes]):
-    """An artifact's bytes; closes its HTTP answer when exhausted, closed or garbage-collected."""
-
-    def __init__(self, stack: ExitStack, body: Iterator[bytes]) -> None:
-        self._stack = stack
-        self._body = body
-
-    def __next__(self) -> bytes:
-        try:
-            return next(self._body)
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        """Release the connection without reading the rest."""
-        self._stack.close()
-
-    def __enter__(self) -> _Download:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()

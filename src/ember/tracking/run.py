@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ember.artifacts import normalize_artifact_path, safe_local_files
+from ember.artifacts.tree import TreeEntry, TreeFile, write_tree
 from ember.entities import (
     TERMINAL_STATUSES,
     RunCreate,
@@ -287,6 +288,32 @@ class Run:
                 raise InvalidInput(f"refusing to write {name!r} outside {root}")
             out.append(self.download_file(name, dest))
         return out
+
+    # -- the snapshot of a submitted run -------------------------------------------------------------
+    def get_snapshot_files(self) -> list[dict[str, Any]]:
+        """The source files the run was submitted with: path, size, digest and executable flag each.
+
+        Raises ``NotFound`` for a run that was not submitted from a source folder.
+        """
+        snapshot = self.experiment.workspace.backend.jobs.get_run_snapshot(self.id)
+        return [file.model_dump() for file in snapshot.files]
+
+    def download_snapshot(self, output_directory: str | os.PathLike[str]) -> Path:
+        """Write the run's source files into ``output_directory`` (empty or missing), as submitted.
+
+        Every file's bytes are checked against its digest; nothing is written outside the folder.
+        """
+        jobs = self.experiment.workspace.backend.jobs
+        snapshot = jobs.get_run_snapshot(self.id)
+        entries = [
+            TreeEntry(path=f.path, digest=f.digest, size=f.size, mode=0o755 if f.executable else 0o644)
+            for f in snapshot.files
+        ]
+
+        def open_file(entry: TreeFile) -> Iterator[bytes]:
+            return jobs.open_snapshot_file(self.id, entry.path)[1]
+
+        return Path(write_tree(entries, output_directory, open_file=open_file))
 
     # -- reading -----------------------------------------------------------------------------------
     def get_details(self) -> dict[str, Any]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
+from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from ember.backend import Backend
 from ember.entities import RunDetails, RunInfo
@@ -17,11 +18,12 @@ from ember.entities.jobs import (
     ComputeTargetUpdate,
     LogChunk,
     RunConfigurationInfo,
+    RunSnapshot,
     RunSubmit,
 )
 from ember.jobs.contract import JobsBackend
 from ember.server.auth import CurrentIdentity, authorize
-from ember.server.routes.tracking import RunId, _json, _no_content, _request_chunks
+from ember.server.routes.tracking import RunId, _json, _no_content, _presentation, _request_chunks
 from ember.server.schemas import ERROR_RESPONSES
 
 __all__ = ["router"]
@@ -118,6 +120,36 @@ def sweep(jobs: Jobs) -> Response:
 def get_run_configuration(run_id: RunId, jobs: Jobs) -> Response:
     """A submitted run's configuration."""
     return _json(jobs.get_run_configuration(run_id))
+
+
+@router.get("/runs/{run_id}/snapshot", response_model=RunSnapshot)
+def get_run_snapshot(run_id: RunId, jobs: Jobs) -> Response:
+    """The source files a submitted run was started from (404 for runs without a snapshot)."""
+    return _json(jobs.get_run_snapshot(run_id))
+
+
+@router.get(
+    "/runs/{run_id}/snapshot/{path:anypath}",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    },
+)
+def download_snapshot_file(run_id: RunId, path: str, jobs: Jobs) -> StreamingResponse:
+    """One source file of a run's snapshot, streamed; served like a run's files (HTML only as attachment)."""
+    info, chunks = jobs.open_snapshot_file(run_id, path)
+    media_type, disposition = _presentation(info.path)
+    headers = {
+        "Content-Length": str(info.size),
+        "Content-Disposition": disposition,
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "ETag": f'"{info.digest}"',
+        "Cache-Control": "private, max-age=31536000, immutable",  # content-addressed: never changes
+        "X-Ember-Path": quote(info.path, safe="/"),
+        "X-Ember-Digest": info.digest,
+        "X-Ember-Executable": "true" if info.executable else "false",
+    }
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunInfo)
