@@ -12,6 +12,7 @@ from ember.entities import (
     ArtifactInfo,
     ExperimentCreate,
     ExperimentInfo,
+    ExperimentKeys,
     ExperimentPage,
     ExperimentUpdate,
     Lifecycle,
@@ -108,6 +109,9 @@ class FakeTracking(TrackingBackend):
         raise NotImplementedError
 
     def get_or_create_experiment(self, name: str) -> ExperimentInfo:
+        raise NotImplementedError
+
+    def get_experiment_keys(self, experiment_id: str) -> ExperimentKeys:
         raise NotImplementedError
 
     def update_experiment(self, experiment_id: str, request: ExperimentUpdate) -> ExperimentInfo:

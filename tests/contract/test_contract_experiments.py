@@ -7,7 +7,7 @@ from contract_support import new_experiment, new_run, unique
 
 import ember
 from ember.backend import Backend
-from ember.entities import ExperimentCreate, ExperimentUpdate
+from ember.entities import ExperimentCreate, ExperimentUpdate, MetricSeries
 from ember.errors import Conflict, InvalidInput, NotFound
 
 
@@ -186,6 +186,32 @@ def test_run_count_counts_active_runs_including_children(backend: Backend) -> No
     assert backend.tracking.get_experiment(exp.id).run_count == 2
     listed = {e.id: e for e in backend.tracking.list_experiments(max_results=5000).experiments}
     assert listed[exp.id].run_count == 2
+
+
+def test_experiment_keys_are_the_params_metrics_and_tags_its_runs_use(backend: Backend) -> None:
+    exp = new_experiment(backend, "keys")
+    other = new_experiment(backend, "keys-other")
+    first = new_run(backend, exp.id, tags={"team": "a"})
+    second = new_run(backend, exp.id)
+    elsewhere = new_run(backend, other.id, tags={"only.there": "x"})
+    backend.tracking.log_params(first.info.id, {"lr": "0.1", "model": "svm"})
+    backend.tracking.log_params(second.info.id, {"lr": "0.2", "depth": "3"})
+    backend.tracking.log_params(elsewhere.info.id, {"not_here": "1"})
+    backend.tracking.log_metrics(first.info.id, [MetricSeries(key="loss", values=[1.0, 0.5])])
+    backend.tracking.log_metrics(second.info.id, [MetricSeries(key="acc/val", values=[0.9])])
+    backend.tracking.log_metrics(elsewhere.info.id, [MetricSeries(key="other_metric", values=[1.0])])
+
+    keys = backend.tracking.get_experiment_keys(exp.id)
+    empty = backend.tracking.get_experiment_keys(new_experiment(backend, "keys-empty").id)
+
+    assert keys.params == ["depth", "lr", "model"]
+    assert keys.metrics == ["acc/val", "loss"]
+    assert keys.tags == ["team"]
+    assert (empty.params, empty.metrics, empty.tags) == ([], [], [])
+    with pytest.raises(NotFound):
+        backend.tracking.get_experiment_keys("0" * 32)
+    with pytest.raises(InvalidInput):
+        backend.tracking.get_experiment_keys("not-an-id")
 
 
 def test_unknown_experiments_are_not_found(backend: Backend) -> None:

@@ -129,6 +129,14 @@ class ExperimentInfo(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class ExperimentKeys(_Model):
+    """The param, metric and tag keys used by an experiment's runs (what a runs table can show)."""
+
+    params: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
 class ExperimentPage(_Model):
     """One page of experiments."""
 

@@ -14,6 +14,7 @@ from ember.entities import (
     ArtifactInfo,
     ExperimentCreate,
     ExperimentInfo,
+    ExperimentKeys,
     ExperimentPage,
     ExperimentUpdate,
     Lifecycle,
@@ -69,6 +70,10 @@ class TrackingBackend(ABC):
         self, *, lifecycle: LifecycleFilter = "active", max_results: int = 1000, page_token: str | None = None
     ) -> ExperimentPage:
         """Experiments, most recently active first."""
+
+    @abstractmethod
+    def get_experiment_keys(self, experiment_id: str) -> ExperimentKeys:
+        """The param, metric and tag keys its runs use, sorted (at most ``MAX_KEYS`` of each kind)."""
 
     @abstractmethod
     def update_experiment(self, experiment_id: str, request: ExperimentUpdate) -> ExperimentInfo:

@@ -22,6 +22,7 @@ from ember.entities import (
     ArtifactInfo,
     ExperimentCreate,
     ExperimentInfo,
+    ExperimentKeys,
     ExperimentPage,
     ExperimentUpdate,
     Lifecycle,
@@ -68,7 +69,7 @@ from ember.store.schema import (
     tags,
     workspace,
 )
-from ember.store.search import search_run_ids
+from ember.store.search import experiment_keys, search_run_ids
 from ember.store.tracking import (
     experiment_query,
     insert_ignore,
@@ -225,6 +226,12 @@ class LocalTracking(TrackingBackend):
         return ExperimentPage(
             experiments=found[:max_results], next_page_token=str(offset + max_results) if more else None
         )
+
+    def get_experiment_keys(self, experiment_id: str) -> ExperimentKeys:
+        with self.database.read() as conn:
+            self._experiment(conn, experiment_id)
+            param_keys, metric_keys, tag_keys = experiment_keys(conn, experiment_id)
+        return ExperimentKeys(params=param_keys, metrics=metric_keys, tags=tag_keys)
 
     def update_experiment(self, experiment_id: str, request: ExperimentUpdate) -> ExperimentInfo:
         with self.database.write() as conn:

@@ -18,6 +18,7 @@ from ember.entities import (
     ArtifactInfo,
     ExperimentCreate,
     ExperimentInfo,
+    ExperimentKeys,
     ExperimentPage,
     ExperimentUpdate,
     Lifecycle,
@@ -97,6 +98,9 @@ class RemoteTracking(TrackingBackend):
         if page_token is not None:
             params["page_token"] = page_token
         return ExperimentPage.model_validate(self._client.get(f"{API_PREFIX}/experiments", params=params))
+
+    def get_experiment_keys(self, experiment_id: str) -> ExperimentKeys:
+        return ExperimentKeys.model_validate(self._client.get(f"{_experiment(experiment_id)}/keys"))
 
     def update_experiment(self, experiment_id: str, request: ExperimentUpdate) -> ExperimentInfo:
         """Change description and/or tags."""

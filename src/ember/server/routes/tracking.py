@@ -28,6 +28,7 @@ from ember.entities import (
     ArtifactInfo,
     ExperimentCreate,
     ExperimentInfo,
+    ExperimentKeys,
     ExperimentPage,
     ExperimentUpdate,
     LifecycleFilter,
@@ -163,6 +164,12 @@ def get_experiment_by_name(name: str, tracking: Tracking) -> Response:
 def get_experiment(experiment_id: ExperimentId, tracking: Tracking) -> Response:
     """The experiment with this id, whatever its lifecycle stage."""
     return _json(tracking.get_experiment(experiment_id))
+
+
+@router.get("/experiments/{experiment_id}/keys", response_model=ExperimentKeys)
+def get_experiment_keys(experiment_id: ExperimentId, tracking: Tracking) -> Response:
+    """The param, metric and tag keys the experiment's runs use (the columns a runs table can show)."""
+    return _json(tracking.get_experiment_keys(experiment_id))
 
 
 @router.patch("/experiments/{experiment_id}", response_model=ExperimentInfo)
