@@ -6,7 +6,15 @@ BIN := $(VENV)/bin
 # benchmarks/ may not exist yet: lint only the folders that are there.
 LINT_PATHS := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test postgres demo bench format clean
+.PHONY: venv lint test postgres chromium studio studio-api demo bench format clean
+
+# The studio (web app) is built by Vite into the Python package, which serves it at /.
+STUDIO_DIST := src/ember/server/studio_dist
+# npm ci again only when the lock file is newer than what node_modules was installed from.
+STUDIO_DEPS := studio/node_modules/.ember-installed
+STUDIO_SOURCES := $(shell find studio/src studio/public -type f 2>/dev/null) \
+	studio/index.html studio/package.json studio/package-lock.json studio/tsconfig.json \
+	studio/vite.config.ts studio/openapi.json
 
 venv: $(VENV)/.installed
 
@@ -26,10 +34,31 @@ lint: venv
 postgres:
 	bash scripts/ensure-postgres.sh
 
-test: venv lint postgres
+# The browser tests (tests/studio) drive Debian's chromium with Playwright; this installs it when root.
+chromium:
+	bash scripts/ensure-chromium.sh
+
+$(STUDIO_DEPS): studio/package-lock.json
+	cd studio && npm ci
+	touch $@
+
+# Vite rewrites index.html on every build, so it is the stamp: re-runs with no source change are instant.
+$(STUDIO_DIST)/index.html: $(STUDIO_DEPS) $(STUDIO_SOURCES)
+	cd studio && npm run build
+	touch $@
+
+studio: $(STUDIO_DIST)/index.html
+
+# After changing the API: regenerate studio/openapi.json and the studio's types from it (commit both).
+studio-api: venv $(STUDIO_DEPS)
+	$(BIN)/python scripts/dump_openapi.py
+	cd studio && npm run gen:api
+
+test: venv lint postgres chromium studio
+	cd studio && npm test
 	$(BIN)/python -m pytest
 
-demo: venv
+demo: venv studio
 	$(BIN)/python examples/demo.py
 
 bench: venv
@@ -39,8 +68,8 @@ format: venv
 	$(BIN)/ruff format $(LINT_PATHS)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 
-# Leaves .venv alone; remove it by hand to start from scratch.
+# Leaves .venv and studio/node_modules alone; remove it by hand to start from scratch.
 clean:
-	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .bench test-artifacts demo-workspace
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .bench test-artifacts demo-workspace $(STUDIO_DIST)
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name '*.egg-info' \) -type d -print \
 		| xargs rm -rf

@@ -102,7 +102,9 @@ def test_submitting_an_unchanged_directory_stores_nothing_new(place: Place, tmp_
     assert blobs_changed - blobs_again == 2  # the changed file and the new manifest
 
 
-def test_the_source_files_of_a_run_are_listed_and_downloaded_as_submitted(place: Place, tmp_path: Path) -> None:
+def test_the_source_files_of_a_run_are_listed_and_downloaded_as_submitted(
+    place: Place, tmp_path: Path
+) -> None:
     source = write_source(
         tmp_path / "src",
         {"train.py": "print('training')\n", "lib/helper.py": "VALUE = 1\n", "run.sh": "#!/bin/sh\necho hi\n"},

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from server_harness import ServerProcess, serve_in_thread, start_server, stop_server
 
 from ember.backend import Backend
 from ember.wiring import create_workspace
+from support.server_harness import ServerProcess, serve_in_thread, start_server, stop_server
 
 
 @contextmanager

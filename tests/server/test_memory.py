@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_harness import ServerProcess
 
 from ember.entities import RunCreate
 from ember.wiring import open_backend
+from support.server_harness import ServerProcess
 
 GiB = 1 << 30
 CHUNK = 1 << 20

@@ -8,7 +8,6 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from server_harness import ServerProcess
 
 from ember.entities import (
     ExperimentCreate,
@@ -23,6 +22,7 @@ from ember.errors import Conflict, InvalidInput, NotFound
 from ember.transport import ServerUnreachable
 from ember.wiring import open_backend
 from support.ports import free_port
+from support.server_harness import ServerProcess
 
 MiB = 1 << 20
 

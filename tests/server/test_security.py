@@ -11,13 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from server_harness import ServerProcess
 
 from ember.backend import Backend
 from ember.entities import RunCreate
 from ember.server import create_app
 from ember.server.auth import Identity, set_authenticator
 from ember.wiring import open_backend
+from support.server_harness import ServerProcess
 
 API = "/api/v1"
 JSON = {"Content-Type": "application/json"}

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from server_harness import SRC
+
+from support.server_harness import SRC
 
 
 def _serve(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""The ``ember`` command: a group per noun (workspace, experiment, run, compute), plus ``gc`` and ``server``.
+"""The ``ember`` command: a group per noun (workspace, experiment, run, compute), and gc, server, studio.
 
 Every command finds its workspace from ``--workspace/-w``, else ``$EMBER_WORKSPACE``, else the nearest
 ``.ember/config.json`` (which ``ember workspace create`` writes), and talks to it through the Backend
@@ -67,6 +67,7 @@ app.add_typer(compute.app, name="compute")
 app.add_typer(environment.app, name="environment")
 app.command("gc")(gc.gc)
 app.command("server")(server.server)
+app.command("studio")(server.studio)
 
 
 def main() -> None:

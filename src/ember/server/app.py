@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -36,6 +37,7 @@ from ember.server.routes.jobs import router as jobs_router
 from ember.server.routes.tracking import add_raw_body_schemas
 from ember.server.routes.tracking import router as tracking_router
 from ember.server.security import SecurityMiddleware
+from ember.server.studio import STUDIO_DIST, studio_routes
 
 __all__ = ["API_PREFIX", "DEFAULT_MAX_ARTIFACT_BYTES", "MAX_JSON_BODY_BYTES", "create_app", "error_response"]
 
@@ -63,6 +65,7 @@ def create_app(
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
     max_json_body_bytes: int = MAX_JSON_BODY_BYTES,
     sweep_interval: float | None = None,
+    studio_dir: Path = STUDIO_DIST,
 ) -> FastAPI:
     """Build the server application around a backend (which the caller opens and closes).
 
@@ -73,6 +76,8 @@ def create_app(
         max_json_body_bytes: Largest JSON request body (a metric batch is the biggest).
         sweep_interval: Seconds between sweeps that fail runs whose runner went silent and start queued
             runs (default ``$EMBER_SWEEP_INTERVAL`` or 15).
+        studio_dir: The studio's build (``index.html`` and ``assets/``), served at every path outside
+            ``/api/``; when it is missing those paths answer a page that says how to build it.
 
     Returns:
         The ASGI application; run it with one uvicorn worker.
@@ -102,6 +107,9 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    # Last: the studio's catch-all answers every GET path no route above took (except /api/...).
+    app.router.routes.extend(studio_routes(studio_dir))
 
     app.add_exception_handler(EmberError, _ember_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

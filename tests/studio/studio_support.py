@@ -1,0 +1,73 @@
+"""The workspace the studio's browser tests look at, seeded with the SDK the way a user fills one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ember
+from ember.entities import ExperimentUpdate
+
+__all__ = ["SeededWorkspace", "seed_workspace"]
+
+
+@dataclass
+class SeededWorkspace:
+    """What the seeded workspace holds, for tests to look for on the pages."""
+
+    path: Path
+    name: str
+    experiments: dict[str, str]  # name -> id of the active ones
+    archived: str  # name of the archived experiment
+    runs: dict[str, str]  # display name -> id
+    running: str  # display name of the run still running
+    run_count: int
+
+
+def seed_workspace(folder: Path) -> SeededWorkspace:
+    """A workspace as a user leaves it after a few days: experiments, finished and live runs, an archive."""
+    ws = ember.Workspace.create(folder, name="vision-team")
+    runs: dict[str, str] = {}
+    experiments: dict[str, str] = {}
+
+    iris = ember.Experiment(ws, "iris-classifier")
+    for index, lr in enumerate((0.1, 0.01, 0.001)):
+        with iris.start_logging(display_name=f"logreg-lr{lr}", tags={"model": "logreg"}) as run:
+            run.log_params({"lr": lr, "epochs": 20})
+            for step in range(20):
+                run.log("loss", 1.0 / (step + 1 + index), step=step)
+            run.log("accuracy", 0.9 + index / 100)
+        runs[f"logreg-lr{lr}"] = run.id
+    failed = iris.start_logging(display_name="svm-rbf", tags={"model": "svm"})
+    failed.log_params({"C": 1.0, "kernel": "rbf"})
+    failed.fail("the kernel matrix did not fit in memory")
+    runs["svm-rbf"] = failed.id
+    experiments["iris-classifier"] = iris.id
+
+    resnet = ember.Experiment(ws, "resnet-finetune")
+    live = resnet.start_logging(display_name="resnet50-epoch-sweep", tags={"gpu": "a100"})
+    live.log_params({"batch_size": 64})
+    live.log("loss", 2.3, step=0)
+    live.flush()  # left Running: what "Running now" shows
+    runs["resnet50-epoch-sweep"] = live.id
+    experiments["resnet-finetune"] = resnet.id
+
+    old = ember.Experiment(ws, "mnist-2023")
+    with old.start_logging(display_name="cnn") as run:
+        run.log("accuracy", 0.99)
+    runs["cnn"] = run.id
+    old.archive()
+
+    ws.backend.tracking.update_experiment(
+        iris.id, ExperimentUpdate(description="Logistic regression and SVM baselines on iris")
+    )
+    ws.close()  # the live run stays Running: nothing completes it
+    return SeededWorkspace(
+        path=folder,
+        name="vision-team",
+        experiments=experiments,
+        archived="mnist-2023",
+        runs=runs,
+        running="resnet50-epoch-sweep",
+        run_count=5,  # of the active experiments
+    )
