@@ -12,7 +12,8 @@ return {
   plugins: [react()],
   build: {
     // Inside the Python package, so the wheel carries the studio (gitignored; see pyproject.toml).
-    outDir: '../src/ember/server/studio_dist',
+    // EMBER_STUDIO_OUT builds elsewhere (served with EMBER_STUDIO_DIR), e.g. to test without touching this one.
+    outDir: process.env['EMBER_STUDIO_OUT'] || '../src/ember/server/studio_dist',
     emptyOutDir: true,
     assetsDir: 'assets',
     chunkSizeWarningLimit: 1000,

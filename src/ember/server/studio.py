@@ -14,6 +14,7 @@ nothing caches it), while a browser still shows the page.
 from __future__ import annotations
 
 import mimetypes
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from starlette.types import Scope
 
 __all__ = ["STUDIO_CSP", "STUDIO_DIST", "studio_routes"]
 
-STUDIO_DIST = Path(__file__).resolve().parent / "studio_dist"
+# $EMBER_STUDIO_DIR serves another build (a customised studio, or a developer's build in a temp folder).
+STUDIO_DIST = Path(os.environ.get("EMBER_STUDIO_DIR") or Path(__file__).resolve().parent / "studio_dist")
 
 # Everything the app loads comes from this server: no remote origin, no inline script or style.
 STUDIO_CSP = "; ".join(
