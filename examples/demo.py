@@ -153,8 +153,9 @@ def main() -> None:
     )
     print(
         f"\nWorkspace: {WORKSPACE}  (metadata: ember.db, files: artifacts/)\n"
-        "Next: `ember run show <id>`, `ember run metrics <id>`, `ember run logs <id>`,\n"
-        "`ember server` then open the API docs at http://127.0.0.1:5000/api/v1/docs"
+        "Next: `ember run show <id>`, `ember run metrics <id>`, `ember run logs <id>`.\n"
+        "\nOpen the studio on this workspace (http://127.0.0.1:5000):\n\n"
+        f"    {_shown(Path(sys.executable).parent / 'ember')} studio --workspace {_shown(WORKSPACE)}\n"
     )
     ws.close()
 
@@ -165,6 +166,11 @@ def _per_class_hits(w: list[float], rows: list[tuple[float, float, int]]) -> lis
         if (sigmoid(w[0] + w[1] * x1 + w[2] * x2) > 0.5) == bool(y):
             hits[y] += 1
     return hits
+
+
+def _shown(path: Path) -> str:
+    """A path as the user can type it from the repository root (where `make demo` runs)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _free_port() -> int:
