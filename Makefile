@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # benchmarks/ may not exist yet: lint only the folders that are there.
 LINT_PATHS := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test postgres chromium studio studio-api demo bench format clean
+.PHONY: venv lint test postgres chromium studio studio-api demo bench bench-studio format clean
 
 # The studio (web app) is built by Vite into the Python package, which serves it at /.
 STUDIO_DIST := src/ember/server/studio_dist
@@ -63,6 +63,10 @@ demo: venv studio
 
 bench: venv
 	$(BIN)/python benchmarks/tracking.py
+
+# The studio against the MLflow UI in headless Chromium, on 100,000 runs (docs/performance.md, "Studio").
+bench-studio: venv chromium studio
+	$(BIN)/python benchmarks/studio.py
 
 format: venv
 	$(BIN)/ruff format $(LINT_PATHS)

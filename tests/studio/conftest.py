@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from studio_support import SeededWorkspace, seed_workspace
+from studio_support import UI_TIMEOUT_MS, SeededWorkspace, seed_workspace
 
 from ember.backend import Backend
 from ember.server.studio import STUDIO_DIST
@@ -37,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 # Seconds a page may take to show what a test waits for (the first load compiles nothing: it is built).
-UI_TIMEOUT_MS = 15_000
 
 
 def _running_in_ci() -> bool:

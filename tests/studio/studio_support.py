@@ -8,7 +8,9 @@ from pathlib import Path
 import ember
 from ember.entities import ExperimentUpdate
 
-__all__ = ["SeededWorkspace", "seed_workspace"]
+__all__ = ["UI_TIMEOUT_MS", "SeededWorkspace", "seed_workspace"]
+
+UI_TIMEOUT_MS = 15_000  # how long a browser test waits for the page to show something
 
 
 @dataclass

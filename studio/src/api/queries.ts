@@ -32,3 +32,98 @@ export function useRunSearch(body: RunSearchBody, options: { refetchInterval?: n
     ...options,
   });
 }
+
+// -- Compare page ------------------------------------------------------------------------------
+// Options (not hooks) so a page can load a variable number of them with useQueries.
+
+/** One run with its params, tags and latest metrics (`GET /runs/{id}`). */
+export function runQueryOptions(runId: string) {
+  return {
+    queryKey: ['runs', runId] as const,
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      unwrap(api.GET('/api/v1/runs/{run_id}', { params: { path: { run_id: runId } }, signal })),
+  };
+}
+
+/**
+ * One metric series of a run, decimated by the server to about `maxPoints` points; NaN/±Infinity
+ * arrive as strings in JSON and become numbers again (charts draw them as gaps).
+ */
+export function metricHistoryQueryOptions(runId: string, key: string, maxPoints = 2000) {
+  return {
+    queryKey: ['runs', runId, 'metrics', key, 'history', { maxPoints }] as const,
+    queryFn: async ({ signal }: { signal: AbortSignal }) => {
+      const history = await unwrap(
+        api.GET('/api/v1/runs/{run_id}/metrics/{key}/history', {
+          params: { path: { run_id: runId, key }, query: { max_points: maxPoints } },
+          signal,
+        }),
+      );
+      return { ...history, values: history.values.map(Number), timestamps: history.timestamps.map(Number) };
+    },
+  };
+}
+
+// -- the run page (RunDetail and src/pages/run/*) ------------------------------------------------
+
+const RUN_ENDED = new Set(['Completed', 'Failed', 'Canceled']);
+
+/** A run with its params, tags, properties and latest metrics; with `pollMs`, polled until it ends. */
+export function useRun(runId: string, options: { pollMs?: number } = {}) {
+  const { pollMs } = options;
+  return useQuery({
+    queryKey: ['runs', runId],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{run_id}', { params: { path: { run_id: runId } }, signal })),
+    refetchInterval: (query) => {
+      const status = query.state.data?.info.status;
+      return pollMs !== undefined && status !== undefined && !RUN_ENDED.has(status) ? pollMs : false;
+    },
+  });
+}
+
+/**
+ * The configuration a run was submitted with, or null for a run that was not submitted (the server
+ * answers 404 for interactive runs).
+ */
+export function useRunConfiguration(runId: string) {
+  return useQuery({
+    queryKey: ['runs', runId, 'configuration'],
+    queryFn: async ({ signal }) => {
+      try {
+        return await unwrap(
+          api.GET('/api/v1/runs/{run_id}/configuration', { params: { path: { run_id: runId } }, signal }),
+        );
+      } catch (exc) {
+        // An ApiError (not imported here to keep this block an append): 404 = not a submitted run.
+        if (exc instanceof Error && 'status' in exc && exc.status === 404) return null;
+        throw exc;
+      }
+    },
+    staleTime: 5 * 60_000,
+  });
+}
+
+/**
+ * One metric series, decimated by the server to about `maxPoints` points (ask ~2× the chart's
+ * width). NaN/±Infinity arrive as strings in JSON and are turned back into numbers here.
+ */
+export function useMetricHistory(
+  runId: string,
+  key: string,
+  options: { maxPoints?: number; refetchInterval?: number | false } = {},
+) {
+  const maxPoints = options.maxPoints ?? 2000;
+  return useQuery({
+    queryKey: ['runs', runId, 'metrics', key, { maxPoints }],
+    queryFn: async ({ signal }) => {
+      const history = await unwrap(
+        api.GET('/api/v1/runs/{run_id}/metrics/{key}/history', {
+          params: { path: { run_id: runId, key }, query: { max_points: maxPoints } },
+          signal,
+        }),
+      );
+      return { ...history, values: history.values.map(Number), timestamps: history.timestamps.map(Number) };
+    },
+    refetchInterval: options.refetchInterval ?? false,
+  });
+}
