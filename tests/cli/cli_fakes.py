@@ -150,7 +150,7 @@ class FakeTracking(TrackingBackend):
     def get_metric_history(self, run_id: str, key: str, *, max_points: int | None = None) -> MetricHistory:
         raise NotImplementedError
 
-    def get_metrics(self, run_id: str) -> RunMetrics:
+    def get_metrics(self, run_id: str, *, series: bool = True) -> RunMetrics:
         raise NotImplementedError
 
     def upload_artifact(self, run_id: str, path: str, chunks: Iterable[bytes]) -> ArtifactInfo:

@@ -193,7 +193,12 @@ def test_tables_append_rows_and_merge_columns(backend: Backend) -> None:
         run_id, "per_class", [{"cls": "b", "f1": 0.8}, {"cls": "c", "recall": 0.5}]
     )
     backend.tracking.log_table_rows(run_id, "flags", [{"ok": True, "note": None}])
+    backend.tracking.log_metrics(run_id, [MetricSeries(key="loss", values=[1.0, 0.5])])
     tables = backend.tracking.get_metrics(run_id).tables
+    only_tables = backend.tracking.get_metrics(run_id, series=False)
+    assert only_tables.tables == tables
+    assert only_tables.series == {}
+    assert list(backend.tracking.get_metrics(run_id).series) == ["loss"]
     assert tables["per_class"] == {
         "cls": ["a", "b", "c"],
         "f1": [0.9, 0.8, None],

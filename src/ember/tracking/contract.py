@@ -134,8 +134,8 @@ class TrackingBackend(ABC):
         """Every point of one series in logging order; decimated to about ``max_points`` when asked."""
 
     @abstractmethod
-    def get_metrics(self, run_id: str) -> RunMetrics:
-        """All series and tables of a run."""
+    def get_metrics(self, run_id: str, *, series: bool = True) -> RunMetrics:
+        """All series and tables of a run; only its tables with ``series=False``."""
 
     # -- artifacts -----------------------------------------------------------------------------
     @abstractmethod

@@ -589,10 +589,10 @@ class LocalTracking(TrackingBackend):
                 raise NotFound(f"run {run_id} has no metric {key[:250]!r}")
             return self._history(conn, run_id, key, max_points)
 
-    def get_metrics(self, run_id: str) -> RunMetrics:
+    def get_metrics(self, run_id: str, *, series: bool = True) -> RunMetrics:
         with self.database.read() as conn:
             self._run_row(conn, run_id)
-            keys = [
+            keys = [] if not series else [
                 r[0]
                 for r in conn.execute(
                     select(metric_latest.c.key)
@@ -600,7 +600,7 @@ class LocalTracking(TrackingBackend):
                     .order_by(metric_latest.c.key)
                 )
             ]
-            series = {k: self._history(conn, run_id, k, None) for k in keys}
+            histories = {k: self._history(conn, run_id, k, None) for k in keys}
             tables: dict[str, dict[str, list[Any]]] = {}
             for r in conn.execute(
                 select(run_tables.c.key, run_tables.c.rows)
@@ -614,7 +614,7 @@ class LocalTracking(TrackingBackend):
                         table.setdefault(col, [None] * n_before)
                     for col, cells in table.items():
                         cells.append(row.get(col))
-        return RunMetrics(series=series, tables=tables)
+        return RunMetrics(series=histories, tables=tables)
 
     # -- artifacts -----------------------------------------------------------------------------
     def upload_artifact(self, run_id: str, path: str, chunks: Iterable[bytes]) -> ArtifactInfo:

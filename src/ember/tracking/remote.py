@@ -166,9 +166,10 @@ class RemoteTracking(TrackingBackend):
         answer = self._client.get(f"{_run(run_id)}/metrics/{url_segment(key)}/history", params=params)
         return MetricHistory.model_validate(answer)
 
-    def get_metrics(self, run_id: str) -> RunMetrics:
-        """All series and tables of a run."""
-        return RunMetrics.model_validate(self._client.get(f"{_run(run_id)}/metrics"))
+    def get_metrics(self, run_id: str, *, series: bool = True) -> RunMetrics:
+        """All series and tables of a run; only its tables with ``series=False``."""
+        params = None if series else {"series": "false"}
+        return RunMetrics.model_validate(self._client.get(f"{_run(run_id)}/metrics", params=params))
 
     # -- artifacts -----------------------------------------------------------------------------
     def upload_artifact(self, run_id: str, path: str, chunks: Iterable[bytes]) -> ArtifactInfo:

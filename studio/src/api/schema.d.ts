@@ -573,7 +573,7 @@ export interface paths {
         };
         /**
          * Get Metrics
-         * @description All metric series and tables of a run.
+         * @description All metric series and tables of a run; ``series=false``: only the tables (the series stay unread).
          */
         get: operations["get_metrics_api_v1_runs__run_id__metrics_get"];
         put?: never;
@@ -4006,7 +4006,9 @@ export interface operations {
     };
     get_metrics_api_v1_runs__run_id__metrics_get: {
         parameters: {
-            query?: never;
+            query?: {
+                series?: boolean;
+            };
             header?: never;
             path: {
                 run_id: string;

@@ -294,9 +294,9 @@ def log_table_rows(run_id: RunId, key: str, body: TableRows, tracking: Tracking)
 
 
 @router.get("/runs/{run_id}/metrics", response_model=RunMetrics)
-def get_metrics(run_id: RunId, tracking: Tracking) -> Response:
-    """All metric series and tables of a run."""
-    return _json(tracking.get_metrics(run_id))
+def get_metrics(run_id: RunId, tracking: Tracking, series: Annotated[bool, Query()] = True) -> Response:
+    """All metric series and tables of a run; ``series=false``: only the tables (the series stay unread)."""
+    return _json(tracking.get_metrics(run_id, series=series))
 
 
 @router.get("/runs/{run_id}/metrics/{key:path}/history", response_model=MetricHistory)

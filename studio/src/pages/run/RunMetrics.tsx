@@ -163,10 +163,16 @@ function MetricTable({ name, columns }: { name: string; columns: Record<string, 
 }
 
 function MetricTables({ runId }: { runId: string }) {
-  // The only endpoint that returns tables also returns every series in full: ask once, on demand of this tab.
   const all = useQuery({
-    queryKey: ['runs', runId, 'metrics', 'all'],
-    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{run_id}/metrics', { params: { path: { run_id: runId } }, signal })),
+    queryKey: ['runs', runId, 'metrics', 'tables'],
+    // The charts read decimated histories; only the tables come from here (series=false skips every point).
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET('/api/v1/runs/{run_id}/metrics', {
+          params: { path: { run_id: runId }, query: { series: false } },
+          signal,
+        }),
+      ),
     staleTime: 60_000,
   });
   if (all.isPending) return null;
