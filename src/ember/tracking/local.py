@@ -592,14 +592,18 @@ class LocalTracking(TrackingBackend):
     def get_metrics(self, run_id: str, *, series: bool = True) -> RunMetrics:
         with self.database.read() as conn:
             self._run_row(conn, run_id)
-            keys = [] if not series else [
-                r[0]
-                for r in conn.execute(
-                    select(metric_latest.c.key)
-                    .where(metric_latest.c.run_id == run_id)
-                    .order_by(metric_latest.c.key)
-                )
-            ]
+            keys = (
+                []
+                if not series
+                else [
+                    r[0]
+                    for r in conn.execute(
+                        select(metric_latest.c.key)
+                        .where(metric_latest.c.run_id == run_id)
+                        .order_by(metric_latest.c.key)
+                    )
+                ]
+            )
             histories = {k: self._history(conn, run_id, k, None) for k in keys}
             tables: dict[str, dict[str, list[Any]]] = {}
             for r in conn.execute(
