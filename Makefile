@@ -12,7 +12,7 @@ LINT_PATHS := $(wildcard src tests benchmarks examples)
 STUDIO_DIST := src/ember/server/studio_dist
 # npm ci again only when the lock file is newer than what node_modules was installed from.
 STUDIO_DEPS := studio/node_modules/.ember-installed
-STUDIO_SOURCES := $(shell find studio/src studio/public -type f 2>/dev/null) \
+STUDIO_SOURCES := $(shell find studio/src studio/public studio/scripts -type f 2>/dev/null) \
 	studio/index.html studio/package.json studio/package-lock.json studio/tsconfig.json \
 	studio/vite.config.ts studio/openapi.json
 

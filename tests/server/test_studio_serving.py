@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +89,25 @@ def test_assets_have_their_type_and_are_cached_for_good(
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert "content-disposition" not in response.headers  # shown, not downloaded
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_asset_with_a_gzipped_copy_is_sent_gzipped_to_browsers_that_accept_it(
+    studio_url: str, studio_dist: Path
+) -> None:
+    plain = (studio_dist / "assets" / "app-1a2b.js").read_bytes()
+    (studio_dist / "assets" / "app-1a2b.js.gz").write_bytes(gzip.compress(plain))
+
+    packed = httpx.get(f"{studio_url}/assets/app-1a2b.js", headers={"Accept-Encoding": "gzip, br"})
+    refused = httpx.get(f"{studio_url}/assets/app-1a2b.js", headers={"Accept-Encoding": "gzip;q=0"})
+    identity = httpx.get(f"{studio_url}/assets/app-1a2b.js", headers={"Accept-Encoding": "identity"})
+
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["content-type"].startswith("text/javascript")
+    assert packed.content == plain  # httpx decodes it
+    assert "Accept-Encoding" in packed.headers["vary"]
+    for answer in (refused, identity):
+        assert "content-encoding" not in answer.headers
+        assert answer.content == plain
 
 
 def test_a_file_at_the_top_of_the_build_is_served(studio_url: str) -> None:

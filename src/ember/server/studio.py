@@ -126,6 +126,24 @@ def _file(path: Path, cache_control: str) -> FileResponse:
     return FileResponse(path, media_type=_content_type(path), headers={"Cache-Control": cache_control})
 
 
+def _accepts_gzip(header: str) -> bool:
+    for token in header.split(","):
+        coding, _, params = token.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _asset(request: Request, path: Path) -> FileResponse:
+    """An asset, gzipped when the build holds a ``.gz`` of it and the browser accepts gzip."""
+    headers = {"Cache-Control": _IMMUTABLE, "Vary": "Accept-Encoding"}
+    packed = path.with_name(path.name + ".gz")
+    if _accepts_gzip(request.headers.get("accept-encoding", "")) and packed.is_file():
+        headers["Content-Encoding"] = "gzip"
+        return FileResponse(packed, media_type=_content_type(path), headers=headers)
+    return FileResponse(path, media_type=_content_type(path), headers=headers)
+
+
 def _index(dist: Path) -> Response:
     index = dist / "index.html"
     if not index.is_file():
@@ -145,7 +163,7 @@ def studio_routes(dist: Path = STUDIO_DIST) -> list[Route]:
         found = _safe_file(dist / "assets", relative)
         if found is None:
             raise HTTPException(404, f"no studio asset {relative[:200]!r}; rebuild the studio (make studio)")
-        return _file(found, _IMMUTABLE)
+        return _asset(request, found)
 
     def page(request: Request) -> Response:
         relative: str = request.path_params["path"]
