@@ -244,7 +244,10 @@ function RunsSection({ experimentId, experimentName }: { experimentId: string; e
   const fetchNextPage = useCallback(() => void search.fetchNextPage(), [search]);
 
   const loaded = pages !== undefined;
-  const ready = search.isSuccess && !search.isPlaceholderData;
+  // With the default columns, the metric columns come from the keys: "ready" waits for them too, so the
+  // first complete view is what counts as rendered (no columns popping in afterwards).
+  const columnsKnown = view.columns !== undefined || !keys.isPending;
+  const ready = search.isSuccess && !search.isPlaceholderData && columnsKnown;
   const compareIds = [...selected];
   const countText = `${plural(runs.length, 'run')}${search.hasNextPage ? '+' : ''}`;
   const noRunsAtAll = ready && runs.length === 0 && !view.filter;
