@@ -281,9 +281,13 @@ def test_paging_250_runs_matches_an_oracle_and_misses_and_repeats_nothing(backen
                     order_by=order_by,
                     max_results=17,
                     page_token=token,
+                    count=token is None,  # the next pages' tokens work without it
                 )
             )
             assert len(page.runs) <= 17
+            if token is None and page.total_count != len(expected):
+                wrong[f"{filter_} / {order_by} count"] = f"counted {page.total_count}, not {len(expected)}"
+            assert not page.total_count_capped
             seen.extend(r.info.id for r in page.runs)
             token = page.next_page_token
             if token is None:
@@ -302,6 +306,8 @@ def test_paging_250_runs_matches_an_oracle_and_misses_and_repeats_nothing(backen
     page = backend.tracking.search_runs(RunSearch(experiment_ids=[experiment_id], max_results=250))
     assert len(page.runs) == 250
     assert page.next_page_token is None
+    assert page.total_count is None  # not asked for
+    assert backend.tracking.search_runs(RunSearch(experiment_ids=[], count=True)).total_count == 0
 
 
 def test_a_page_token_only_works_for_its_own_search(backend: Backend) -> None:

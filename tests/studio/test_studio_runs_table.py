@@ -339,6 +339,9 @@ def test_scrolling_a_large_experiment_loads_more_pages(
     rendered = page.get_by_test_id("runs-row").count()
     assert 0 < rendered < 60, f"{rendered} rows rendered: the table should render only what is in view"
 
+    # The first page says how many runs there are in all, before the rest is loaded.
+    first_page_count = f"{BIG_RUNS} runs (100 loaded; scroll for more)"
+    expect(page.get_by_test_id("runs-count")).to_contain_text(first_page_count)
     scroller = page.locator(".runs-scroll")
     deadline = time.monotonic() + 30
     while table.get_attribute("data-loaded") != str(BIG_RUNS):

@@ -538,3 +538,18 @@ def test_search_reports_filter_errors_as_invalid_input(zoo: Database) -> None:
         find(zoo, "metrics.loss 0.5")
     with pytest.raises(InvalidInput, match="order_by"):
         find(zoo, order_by=["metrics"])
+
+
+def test_counting_runs_stops_at_the_cap(db: Database) -> None:
+    add_runs(db, [{"id": f"{i:032x}", "metrics": {"loss": i / 10}} for i in range(1, 8)])
+    every = RunSearch(experiment_ids=[EXP])
+    low = RunSearch(experiment_ids=[EXP], filter="metrics.loss < 0.35")
+    elsewhere = RunSearch(experiment_ids=[OTHER_EXP])
+
+    with db.read() as conn:
+        assert search.count_runs(conn, every, cap=100) == 7
+        assert search.count_runs(conn, every, cap=5) == 5
+        assert search.count_runs(conn, low, cap=100) == 3
+        assert search.count_runs(conn, elsewhere, cap=100) == 0
+        with pytest.raises(InvalidInput):
+            search.count_runs(conn, RunSearch(experiment_ids=[EXP], filter="metrics.loss <"), cap=100)

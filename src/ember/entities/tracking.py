@@ -232,13 +232,23 @@ class RunSearch(_Model):
     page_token: str | None = Field(default=None, max_length=1000)
     lifecycle: LifecycleFilter = "active"
     parent_run_id: str | None = None
+    count: bool = False  # also count every matching run (up to RUN_COUNT_CAP); costs one more query
+
+
+RUN_COUNT_CAP = 10_000
 
 
 class RunPage(_Model):
-    """One page of runs and the token for the next one (None on the last page)."""
+    """One page of runs and the token for the next one (None on the last page).
+
+    ``total_count`` (asked for with ``count``) is the number of runs matching the whole search, or
+    ``RUN_COUNT_CAP`` with ``total_count_capped`` when there are at least that many.
+    """
 
     runs: list[RunDetails]
     next_page_token: str | None = None
+    total_count: int | None = None
+    total_count_capped: bool = False
 
 
 class MetricSeries(_Model):

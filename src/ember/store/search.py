@@ -38,7 +38,8 @@ from ember.entities.tracking import MAX_RESULTS_CAP, RunSearch, RunStatus
 from ember.errors import InvalidInput
 from ember.store.schema import metric_latest, params, runs, tags
 
-__all__ = ["MAX_KEYS", "Comparison", "OrderKey", "experiment_keys", "parse_filter", "parse_order_by"]
+__all__ = ["MAX_KEYS", "Comparison", "OrderKey", "count_runs", "experiment_keys", "parse_filter"]
+__all__ += ["parse_order_by"]
 __all__ += ["search_run_ids"]
 
 EntityKind = Literal["metrics", "params", "tags", "attributes"]
@@ -498,6 +499,18 @@ def search_run_ids(conn: Connection, request: RunSearch) -> tuple[list[str], str
         return ids, None
     token = json.dumps({"o": offset + request.max_results, "q": query_hash}, separators=(",", ":"))
     return ids[: request.max_results], base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+
+
+def count_runs(conn: Connection, request: RunSearch, *, cap: int) -> int:
+    """How many runs match the search's scope and filter, counting at most ``cap``.
+
+    Counting stops at the cap, so a broad filter over 100,000 runs costs at most ``cap`` probes.
+    """
+    if request.experiment_ids == []:
+        return 0
+    where = [*_scope(request), *(_condition(c) for c in parse_filter(request.filter))]
+    matching = sa.select(sa.literal(1)).select_from(runs).where(*where).limit(cap).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(matching)).scalar_one())
 
 
 MAX_KEYS = 2000  # per kind: a runs table cannot offer more columns than this usefully

@@ -44,6 +44,7 @@ from ember.entities.tracking import (
     MAX_PARAM_VALUE,
     MAX_TAG_VALUE,
     NAME_PATTERN,
+    RUN_COUNT_CAP,
     TableRows,
     check_key,
     check_mapping,
@@ -69,7 +70,7 @@ from ember.store.schema import (
     tags,
     workspace,
 )
-from ember.store.search import experiment_keys, search_run_ids
+from ember.store.search import count_runs, experiment_keys, search_run_ids
 from ember.store.tracking import (
     experiment_query,
     insert_ignore,
@@ -387,7 +388,11 @@ class LocalTracking(TrackingBackend):
     def search_runs(self, request: RunSearch) -> RunPage:
         with self.database.read() as conn:
             ids, token = search_run_ids(conn, request)
-            return RunPage(runs=load_runs(conn, ids), next_page_token=token)
+            page = RunPage(runs=load_runs(conn, ids), next_page_token=token)
+            if request.count:
+                total = count_runs(conn, request, cap=RUN_COUNT_CAP)
+                page.total_count, page.total_count_capped = total, total >= RUN_COUNT_CAP
+            return page
 
     def _write_once(self, table: Any, run_id: str, values: dict[str, str], what: str) -> None:
         with self.database.write() as conn:

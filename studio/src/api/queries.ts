@@ -28,7 +28,8 @@ export function useExperiments(lifecycle: ExperimentLifecycle = 'active') {
 export function useRunSearch(body: RunSearchBody, options: { refetchInterval?: number } = {}) {
   return useQuery({
     queryKey: ['runs', 'search', body],
-    queryFn: ({ signal }) => unwrap(api.POST('/api/v1/runs/search', { body, signal })),
+    queryFn: ({ signal }) =>
+      unwrap(api.POST('/api/v1/runs/search', { body: { ...body, count: body.count ?? false }, signal })),
     ...options,
   });
 }

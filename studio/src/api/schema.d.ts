@@ -1362,18 +1362,33 @@ export interface components {
         /**
          * RunPage
          * @description One page of runs and the token for the next one (None on the last page).
+         *
+         *     ``total_count`` (asked for with ``count``) is the number of runs matching the whole search, or
+         *     ``RUN_COUNT_CAP`` with ``total_count_capped`` when there are at least that many.
          */
         RunPage: {
             /** Next Page Token */
             next_page_token?: string | null;
             /** Runs */
             runs: components["schemas"]["RunDetails"][];
+            /** Total Count */
+            total_count?: number | null;
+            /**
+             * Total Count Capped
+             * @default false
+             */
+            total_count_capped: boolean;
         };
         /**
          * RunSearch
          * @description Request body of a run search; see the filter grammar in ember.store.search.
          */
         RunSearch: {
+            /**
+             * Count
+             * @default false
+             */
+            count: boolean;
             /** Experiment Ids */
             experiment_ids?: string[] | null;
             /** Filter */

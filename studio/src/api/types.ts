@@ -1,6 +1,7 @@
 /** Names for the generated schema's request and response types that pages use often. */
 import type { components } from './schema';
 
-export type RunSearchBody = components['schemas']['RunSearch'];
+/** A run search; `count` (a capped total of the matching runs, one more query) is off unless asked for. */
+export type RunSearchBody = Omit<components['schemas']['RunSearch'], 'count'> & { count?: boolean };
 export type ComputeTargetInfo = components['schemas']['ComputeTargetInfo'];
 export type EnvironmentInfo = components['schemas']['EnvironmentInfo'];

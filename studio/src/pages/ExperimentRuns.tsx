@@ -48,7 +48,12 @@ const LIVE_REFRESH_MS = 3000;
 /** Live runs refreshed by id in one request (the filter text stays well under the server's 10,000 characters). */
 const MAX_LIVE_IDS = 200;
 
-type RunPage = { runs: RunDetails[]; next_page_token?: string | null };
+type RunPage = {
+  runs: RunDetails[];
+  next_page_token?: string | null;
+  total_count?: number | null;
+  total_count_capped?: boolean;
+};
 type Pages = InfiniteData<RunPage, unknown>;
 
 function isLive(run: RunDetails): boolean {
@@ -56,7 +61,7 @@ function isLive(run: RunDetails): boolean {
 }
 
 function searchRuns(body: RunSearchBody, signal: AbortSignal) {
-  return unwrap(api.POST('/api/v1/runs/search', { body, signal }));
+  return unwrap(api.POST('/api/v1/runs/search', { body: { ...body, count: body.count ?? false }, signal }));
 }
 
 const SDK_SNIPPET = (name: string) => `import ember
@@ -163,6 +168,7 @@ function RunsSection({ experimentId, experimentName }: { experimentId: string; e
           max_results: PAGE_SIZE,
           page_token: pageParam,
           lifecycle: 'active',
+          count: pageParam === null, // the first page also says how many runs match (capped server-side)
         },
         signal,
       ),
@@ -249,7 +255,12 @@ function RunsSection({ experimentId, experimentName }: { experimentId: string; e
   const columnsKnown = view.columns !== undefined || !keys.isPending;
   const ready = search.isSuccess && !search.isPlaceholderData && columnsKnown;
   const compareIds = [...selected];
-  const countText = `${plural(runs.length, 'run')}${search.hasNextPage ? '+' : ''}`;
+  const first = search.data?.pages[0];
+  const total = first?.total_count;
+  const countText =
+    total !== undefined && total !== null
+      ? `${plural(total, 'run')}${first?.total_count_capped ? '+' : ''}`
+      : `${plural(runs.length, 'run')}${search.hasNextPage ? '+' : ''}`;
   const noRunsAtAll = ready && runs.length === 0 && !view.filter;
 
   return (
@@ -260,7 +271,7 @@ function RunsSection({ experimentId, experimentName }: { experimentId: string; e
           {loaded && !noRunsAtAll && (
             <span className="muted" data-testid="runs-count" aria-live="polite">
               {view.filter ? `${countText} match` : countText}
-              {search.hasNextPage ? ' (scroll for more)' : ''}
+              {search.hasNextPage ? ` (${runs.length.toLocaleString()} loaded; scroll for more)` : ''}
             </span>
           )}
           {!noRunsAtAll && selected.size > 0 && (
