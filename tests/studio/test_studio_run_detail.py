@@ -458,3 +458,28 @@ def test_a_failed_submitted_run_shows_its_error_and_configuration(
     if shutil.which("git"):
         expect(page.get_by_text("main", exact=True)).to_be_visible()  # the branch
     screenshot(page, "run-submitted")
+
+
+def test_a_series_of_one_value_is_drawn_as_a_dot(
+    page: Page, run_server: ServerProcess, run_page: RunPageWorkspace, screenshot: Any
+) -> None:
+    expect = _expect()
+    page.goto(f"{run_server.url}/runs/{run_page.child}/metrics")
+    chart = page.get_by_test_id("metric-chart")
+    expect(chart).to_have_attribute("data-ready", "true")
+    assert chart.get_attribute("data-points") == "1"
+    # Grid, axes and text are grey; only the series paints saturated pixels. A one-point line paints none.
+    colored = chart.locator("canvas").first.evaluate(
+        """canvas => {
+            const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+            let n = 0;
+            for (let i = 0; i < data.length; i += 4) {
+                const hi = Math.max(data[i], data[i + 1], data[i + 2]);
+                const lo = Math.min(data[i], data[i + 1], data[i + 2]);
+                if (data[i + 3] > 200 && hi - lo > 80) n += 1;
+            }
+            return n;
+        }"""
+    )
+    screenshot(page, "run-metrics-one-value")
+    assert colored > 10, f"only {colored} coloured pixels: the single value is not drawn"

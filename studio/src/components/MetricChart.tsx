@@ -198,11 +198,15 @@ export function MetricChart({
     const uSeries: uPlot.Series[] = [{ label: xLabel }];
     series.forEach((one, i) => {
       const stroke = seriesColors[i] as string;
+      // A line needs two points: a series with one finite value is drawn as a dot instead of nothing.
+      let finite = 0;
+      for (const y of one.y) if (Number.isFinite(y) && ++finite > 1) break;
+      const marks = finite <= 1 ? { show: true, size: 7, fill: stroke, stroke } : { show: false };
       if (smoothed) {
         uSeries.push({ label: `${one.label} (raw)`, stroke, width: 1, alpha: 0.25, points: { show: false } });
-        uSeries.push({ label: one.label, stroke, width: 1.75, points: { show: false } });
+        uSeries.push({ label: one.label, stroke, width: 1.75, points: marks });
       } else {
-        uSeries.push({ label: one.label, stroke, width: 1.5, points: { show: false } });
+        uSeries.push({ label: one.label, stroke, width: 1.5, points: marks });
       }
     });
     const axis = (label: string | undefined): uPlot.Axis => ({
