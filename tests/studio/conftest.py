@@ -8,13 +8,12 @@ without ``playwright install``. Without it the browser tests skip on a laptop an
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from studio_support import UI_TIMEOUT_MS, SeededWorkspace, seed_workspace
+from studio_support import SeededWorkspace, checked_page, seed_workspace
 
 from ember.backend import Backend
 from ember.server.studio import STUDIO_DIST
@@ -98,20 +97,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A page in a fresh browser context (no storage shared between tests), light theme, laptop size."""
-    context = browser.new_context(viewport={"width": 1360, "height": 860}, color_scheme="light")
-    context.set_default_timeout(UI_TIMEOUT_MS)
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    try:
+    """A page in a fresh browser context that fails the test if the page logs an error (see checked_page)."""
+    with checked_page(browser, expected_statuses="404|503") as page:
         yield page
-    finally:
-        context.close()
-    # A CSP violation or an uncaught exception shows up here even when the page looked right.
-    unexpected = [e for e in errors if not re.search(r"status of (404|503)", e)]
-    assert not unexpected, f"the page logged errors: {unexpected}"
 
 
 @pytest.fixture

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ember
 from ember.entities import ExperimentUpdate
 
-__all__ = ["UI_TIMEOUT_MS", "SeededWorkspace", "seed_workspace"]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+__all__ = ["UI_TIMEOUT_MS", "SeededWorkspace", "checked_page", "seed_workspace"]
 
 UI_TIMEOUT_MS = 15_000  # how long a browser test waits for the page to show something
+
+
+@contextmanager
+def checked_page(browser: Browser, *, expected_statuses: str) -> Iterator[Page]:
+    """A page in a fresh browser context (no storage shared), light theme, laptop size; on exit, fail if
+    the page logged an error (a CSP violation, an uncaught exception) other than a failed request with
+    one of ``expected_statuses`` (a regex alternation such as ``"404|503"``)."""
+    context = browser.new_context(viewport={"width": 1360, "height": 860}, color_scheme="light")
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    try:
+        yield page
+    finally:
+        context.close()
+    unexpected = [e for e in errors if not re.search(rf"status of ({expected_statuses})", e)]
+    assert not unexpected, f"the page logged errors: {unexpected}"
 
 
 @dataclass

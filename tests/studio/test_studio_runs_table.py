@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from studio_support import UI_TIMEOUT_MS
+from studio_support import UI_TIMEOUT_MS, checked_page
 
 import ember
 from ember.entities import MetricSeries, RunCreate, RunStatus, RunUpdate
@@ -114,18 +114,8 @@ def server(studio_built: Path, runs_ws: RunsWorkspace) -> Iterator[ServerProcess
 @pytest.fixture
 def lenient_page(browser: Browser) -> Iterator[Page]:
     """Like ``page``, but a 400 answer (a filter the server refuses, on purpose) is no page error."""
-    context = browser.new_context(viewport={"width": 1360, "height": 860}, color_scheme="light")
-    context.set_default_timeout(UI_TIMEOUT_MS)
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    try:
+    with checked_page(browser, expected_statuses="400|404") as page:
         yield page
-    finally:
-        context.close()
-    unexpected = [e for e in errors if not re.search(r"status of (400|404)", e)]
-    assert not unexpected, f"the page logged errors: {unexpected}"
 
 
 def _open(page: Page, server: ServerProcess, experiment_id: str, query: str = "") -> Any:

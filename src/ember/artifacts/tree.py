@@ -6,13 +6,12 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ember.errors import EmberError, InvalidInput
 
-__all__ = ["TreeEntry", "TreeFile", "write_tree"]
+__all__ = ["TreeFile", "write_tree"]
 
 
 class TreeFile(Protocol):
@@ -26,16 +25,6 @@ class TreeFile(Protocol):
     def size(self) -> int: ...
     @property
     def mode(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class TreeEntry:
-    """A plain ``TreeFile``."""
-
-    path: str
-    digest: str
-    size: int
-    mode: int
 
 
 def _write_file(file: TreeFile, root: str, chunks: Iterable[bytes]) -> None:

@@ -516,7 +516,7 @@ def snapshot(
     """List the source files a submitted run started from, print one, or download them all."""
     import sys
 
-    from ember.artifacts.tree import TreeEntry, TreeFile, write_tree
+    from ember.artifacts.tree import write_tree
 
     if download_to is not None and cat is not None:
         raise typer.BadParameter("give either --download or --cat", param_hint="--cat")
@@ -532,15 +532,11 @@ def snapshot(
             return
         listing = jobs.get_run_snapshot(full_id)
         if download_to is not None:
-            entries = [
-                TreeEntry(path=f.path, digest=f.digest, size=f.size, mode=0o755 if f.executable else 0o644)
-                for f in listing.files
-            ]
-
-            def open_file(entry: TreeFile) -> Any:
-                return jobs.open_snapshot_file(full_id, entry.path)[1]
-
-            root = write_tree(entries, download_to.expanduser(), open_file=open_file)
+            root = write_tree(
+                listing.files,
+                download_to.expanduser(),
+                open_file=lambda f: jobs.open_snapshot_file(full_id, f.path)[1],
+            )
             out_console().print(
                 f"Wrote {listing.file_count} file{'s' if listing.file_count != 1 else ''} "
                 f"({format_bytes(listing.total_size)}) of run {full_id}'s snapshot to {escape(root)}"

@@ -109,6 +109,11 @@ class SnapshotFileInfo(_Model):
     digest: str
     executable: bool = False
 
+    @property
+    def mode(self) -> int:
+        """The permission bits the file is restored with."""
+        return 0o755 if self.executable else 0o644
+
 
 class RunSnapshot(_Model):
     """The source files a submitted run was started from, sorted by path."""

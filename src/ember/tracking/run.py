@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ember.artifacts import normalize_artifact_path, safe_local_files
-from ember.artifacts.tree import TreeEntry, TreeFile, write_tree
+from ember.artifacts.tree import write_tree
 from ember.entities import (
     TERMINAL_STATUSES,
     RunCreate,
@@ -304,16 +304,11 @@ class Run:
         Every file's bytes are checked against its digest; nothing is written outside the folder.
         """
         jobs = self.experiment.workspace.backend.jobs
-        snapshot = jobs.get_run_snapshot(self.id)
-        entries = [
-            TreeEntry(path=f.path, digest=f.digest, size=f.size, mode=0o755 if f.executable else 0o644)
-            for f in snapshot.files
-        ]
-
-        def open_file(entry: TreeFile) -> Iterator[bytes]:
-            return jobs.open_snapshot_file(self.id, entry.path)[1]
-
-        return Path(write_tree(entries, output_directory, open_file=open_file))
+        files = jobs.get_run_snapshot(self.id).files
+        root = write_tree(
+            files, output_directory, open_file=lambda file: jobs.open_snapshot_file(self.id, file.path)[1]
+        )
+        return Path(root)
 
     # -- reading -----------------------------------------------------------------------------------
     def get_details(self) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
-from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,7 +22,7 @@ from ember.entities.jobs import (
 )
 from ember.jobs.contract import JobsBackend
 from ember.server.auth import CurrentIdentity, authorize
-from ember.server.routes.tracking import RunId, _json, _no_content, _presentation, _request_chunks
+from ember.server.routes.tracking import RunId, _json, _no_content, _request_chunks, file_response
 from ember.server.schemas import ERROR_RESPONSES
 
 __all__ = ["router"]
@@ -138,18 +137,11 @@ def get_run_snapshot(run_id: RunId, jobs: Jobs) -> Response:
 def download_snapshot_file(run_id: RunId, path: str, jobs: Jobs) -> StreamingResponse:
     """One source file of a run's snapshot, streamed; served like a run's files (HTML only as attachment)."""
     info, chunks = jobs.open_snapshot_file(run_id, path)
-    media_type, disposition = _presentation(info.path)
     headers = {
-        "Content-Length": str(info.size),
-        "Content-Disposition": disposition,
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "ETag": f'"{info.digest}"',
-        "Cache-Control": "private, max-age=31536000, immutable",  # content-addressed: never changes
-        "X-Ember-Path": quote(info.path, safe="/"),
-        "X-Ember-Digest": info.digest,
+        "Cache-Control": "private, max-age=31536000, immutable",  # a run's snapshot never changes
         "X-Ember-Executable": "true" if info.executable else "false",
     }
-    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+    return file_response(path=info.path, size=info.size, digest=info.digest, chunks=chunks, headers=headers)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunInfo)

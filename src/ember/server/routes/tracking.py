@@ -368,6 +368,24 @@ async def upload_artifact(run_id: RunId, path: str, request: Request, tracking: 
     return _json(info, 201)
 
 
+def file_response(
+    *, path: str, size: int, digest: str, chunks: Iterator[bytes], headers: dict[str, str]
+) -> StreamingResponse:
+    """Stream a stored file as a download: typed by its name, HTML/SVG/scripts and unknown types only as
+    attachments, sandboxed, with its path and digest in ``X-Ember-*`` headers (plus ``headers``)."""
+    media_type, disposition = _presentation(path)
+    base = {
+        "Content-Length": str(size),
+        "Content-Disposition": disposition,
+        # Even a type served inline may not run scripts or load anything.
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "ETag": f'"{digest}"',
+        "X-Ember-Path": quote(path, safe="/"),
+        "X-Ember-Digest": digest,
+    }
+    return StreamingResponse(chunks, media_type=media_type, headers={**base, **headers})
+
+
 def _presentation(path: str) -> tuple[str, str]:
     """The content type and disposition to serve an artifact with."""
     media_type = mimetypes.guess_type(path, strict=False)[0] or "application/octet-stream"
@@ -386,18 +404,13 @@ def _presentation(path: str) -> tuple[str, str]:
 def download_artifact(run_id: RunId, path: str, tracking: Tracking) -> StreamingResponse:
     """A file's bytes, streamed; HTML, SVG, scripts and unknown types only as attachments."""
     info, chunks = tracking.open_artifact(run_id, path)
-    media_type, disposition = _presentation(info.path)
-    headers = {
-        "Content-Length": str(info.size),
-        "Content-Disposition": disposition,
-        # Even a type served inline may not run scripts or load anything.
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "ETag": f'"{info.digest}"',
-        "X-Ember-Path": quote(info.path, safe="/"),
-        "X-Ember-Digest": info.digest,
-        "X-Ember-Created-Time": info.created_time.isoformat(),
-    }
-    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+    return file_response(
+        path=info.path,
+        size=info.size,
+        digest=info.digest,
+        chunks=chunks,
+        headers={"X-Ember-Created-Time": info.created_time.isoformat()},
+    )
 
 
 # -- lifecycle ---------------------------------------------------------------------------------
