@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # benchmarks/ may not exist yet: lint only the folders that are there.
 LINT_PATHS := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test postgres chromium studio studio-api demo bench bench-studio format clean
+.PHONY: venv lint test postgres chromium studio studio-api azurite demo bench bench-studio bench-data format clean
 
 # The studio (web app) is built by Vite into the Python package, which serves it at /.
 STUDIO_DIST := src/ember/server/studio_dist
@@ -49,12 +49,21 @@ $(STUDIO_DIST)/index.html: $(STUDIO_DEPS) $(STUDIO_SOURCES)
 
 studio: $(STUDIO_DIST)/index.html
 
+# Azurite, the Azure Blob emulator the datastore tests start (tests/support/azurite.py), pinned by its lock file.
+AZURITE_DEPS := tests/support/azurite/node_modules/.ember-installed
+
+$(AZURITE_DEPS): tests/support/azurite/package-lock.json
+	cd tests/support/azurite && npm ci
+	touch $@
+
+azurite: $(AZURITE_DEPS)
+
 # After changing the API: regenerate studio/openapi.json and the studio's types from it (commit both).
 studio-api: venv $(STUDIO_DEPS)
 	$(BIN)/python scripts/dump_openapi.py
 	cd studio && npm run gen:api
 
-test: venv lint postgres chromium studio
+test: venv lint postgres chromium studio azurite
 	cd studio && npm test
 	$(BIN)/python -m pytest
 
@@ -67,6 +76,11 @@ bench: venv
 # The studio against the MLflow UI in headless Chromium, on 100,000 runs (docs/performance.md, "Studio").
 bench-studio: venv chromium studio
 	$(BIN)/python benchmarks/studio.py
+
+# Datasets: a 1 GiB CSV into pandas, a 10,000,000-row profile, 2,000 small files on Azurite and moto
+# (docs/performance.md, "Data"). The generated data is kept in .bench/data for the next run.
+bench-data: venv azurite
+	$(BIN)/python benchmarks/data.py
 
 format: venv
 	$(BIN)/ruff format $(LINT_PATHS)

@@ -4,7 +4,8 @@ Run with ``make demo``. It trains a logistic-regression classifier (plain Python
 packages) on generated data with 3-fold cross-validation, logging params, per-step loss, per-fold
 child runs, tables and files; searches the runs; submits ``examples/src/train.py`` as a run on the
 ``local`` compute target and streams its output; serves the workspace with ``ember server`` and reads
-the same runs back over HTTP; and lists them with the CLI.
+the same runs back over HTTP; and lists them with the CLI. The training data is registered as a
+dataset in the workspace's datastore and fed to the submitted run, which records the lineage.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -117,10 +119,21 @@ def main() -> None:
     )[0]
     print(f"\nbest run by search_runs: {best.id} ({best.display_name}), files: {best.get_file_names()}")
 
-    print("\nsubmitting examples/src/train.py as a run on the 'local' compute target:")
+    print("\nregistering the training data as a dataset in the workspace's datastore:")
+    training = register_training_data(ws, data, out_dir)
+    profile = training.get_profile()
+    x1 = next(c for c in profile.columns if c.name == "x1")
+    print(
+        f"dataset {training.name} version {training.version}: {profile.row_count} rows, "
+        f"x1 mean {x1.mean:.3f} std {x1.std:.3f}, {training.info.file_count} files"  # type: ignore[union-attr]
+    )
+
+    print("\nsubmitting examples/src/train.py as a run on the 'local' compute target, with the dataset:")
     script_run = ember.Experiment(ws, "demo-submitted").submit(
         ember.ScriptRunConfig(
-            source_directory=ROOT / "examples" / "src", script="train.py", arguments=["--lr", 0.5]
+            source_directory=ROOT / "examples" / "src",
+            script="train.py",
+            arguments=["--lr", 0.5, "--data", training.as_named_input("training").as_download()],
         ),
         tags={"how": "submitted"},
     )
@@ -129,6 +142,8 @@ def main() -> None:
     status = details["info"]["status"]
     files = script_run.get_file_names()
     print(f"run {script_run.id}: {status}, accuracy={submitted_acc:.3f}, files: {files}")
+    consumers = [link.run_id for link in training.get_runs()]
+    print(f"lineage: dataset {training.name} v{training.version} was consumed by run(s) {consumers}")
 
     port = _free_port()
     server = subprocess.Popen(
@@ -158,6 +173,28 @@ def main() -> None:
         f"    {_shown(Path(sys.executable).parent / 'ember')} studio --workspace {_shown(WORKSPACE)}\n"
     )
     ws.close()
+
+
+def register_training_data(ws: ember.Workspace, data: list[tuple[float, float, int]], out_dir: Path) -> Any:
+    """Write the data as CSV files, upload them to the default datastore and register a dataset."""
+    folder = out_dir / "two-blobs"
+    folder.mkdir(exist_ok=True)
+    for part in range(3):
+        rows = data[part::3]
+        lines = ["x1,x2,label", *(f"{x1:.6f},{x2:.6f},{y}" for x1, x2, y in rows)]
+        (folder / f"part-{part}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = ws.get_default_datastore()
+    store.upload(folder, "demo/two-blobs", show_progress=False)  # unchanged files are skipped: same version
+    tabular = ember.Dataset.Tabular.from_delimited_files(
+        [(store, "demo/two-blobs/*.csv")], set_column_types={"label": "int"}
+    )
+    return tabular.register(
+        ws,
+        "two-blobs",
+        description="two Gaussian blobs, 600 rows",
+        tags={"demo": "yes"},
+        create_new_version=True,
+    )
 
 
 def _per_class_hits(w: list[float], rows: list[tuple[float, float, int]]) -> list[int]:

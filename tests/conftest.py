@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.azurite import AzuriteServer, AzuriteUnavailable
 from support.postgres import PostgresNotInstalled, PostgresServer
+from support.s3 import MotoServer
 
 
 def _running_in_ci() -> bool:
@@ -52,3 +54,31 @@ def fresh_postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     url = postgres_server.create_database(name)
     yield url
     postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[AzuriteServer]:
+    """Azurite's blob service for the whole session, in memory on a loopback port.
+
+    Without Node.js or the pinned package (``make azurite``) the tests that use it are skipped on
+    a laptop, and fail in CI, where a skip would hide the Azure half of the datastore tests.
+    """
+    try:
+        server = AzuriteServer()
+    except AzuriteUnavailable as exc:
+        missing = str(exc)
+    else:
+        missing = ""
+    if missing:
+        if _running_in_ci():
+            pytest.fail(f"CI=true but Azurite is missing: {missing}", pytrace=False)
+        pytest.skip(missing)
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoServer]:
+    """moto's standalone S3/STS server for the whole session, in memory on a loopback port."""
+    with MotoServer() as server:
+        yield server

@@ -7,10 +7,12 @@ console; submitted, it logs to its run, and files written to ./outputs are colle
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import os
 import random
+from pathlib import Path
 
 import ember
 
@@ -19,12 +21,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--epochs", type=int, default=80)
+    parser.add_argument("--data", help="a folder of CSV files with columns x1, x2, label")
     args = parser.parse_args()
 
     run = ember.Run.get_context()
     run.log_params({"lr": args.lr, "epochs": args.epochs, "model": "logreg"})
-    rng = random.Random(11)
-    data = [(rng.gauss(1.5 if i % 2 else -1.5, 1.2), i % 2) for i in range(400)]
+    if args.data:
+        data = []
+        for path in sorted(Path(args.data).rglob("*.csv")):
+            with path.open(newline="", encoding="utf-8") as f:
+                data += [(float(row["x1"]), int(row["label"])) for row in csv.DictReader(f)]
+        print(f"read {len(data)} rows from {args.data}", flush=True)
+    else:
+        rng = random.Random(11)
+        data = [(rng.gauss(1.5 if i % 2 else -1.5, 1.2), i % 2) for i in range(400)]
     w, b = 0.0, 0.0
     for epoch in range(args.epochs):
         gw = gb = loss = 0.0

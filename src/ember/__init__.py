@@ -17,16 +17,28 @@ _LAZY = {
     "Run": "ember.tracking.run",
     "ScriptRunConfig": "ember.jobs.config",
     "Environment": "ember.environments.sdk",
+    "Datastore": "ember.data.datastore",
+    "Dataset": "ember.data.dataset",
+    "TabularDataset": "ember.data.dataset",
+    "FileDataset": "ember.data.dataset",
+    "DatasetConsumptionConfig": "ember.data.dataset",
+    "OutputDatasetConfig": "ember.jobs.config",
     "errors": "ember.errors",
     "estimators": "ember.jobs.estimators",
 }
 _MODULES = frozenset({"errors", "estimators"})
 
 __all__ = [
+    "Dataset",
+    "DatasetConsumptionConfig",
+    "Datastore",
     "Environment",
     "Experiment",
+    "FileDataset",
+    "OutputDatasetConfig",
     "Run",
     "ScriptRunConfig",
+    "TabularDataset",
     "Workspace",
     "__version__",
     "errors",
@@ -35,9 +47,11 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ember import errors
+    from ember.data.dataset import Dataset, DatasetConsumptionConfig, FileDataset, TabularDataset
+    from ember.data.datastore import Datastore
     from ember.environments.sdk import Environment
     from ember.jobs import estimators
-    from ember.jobs.config import ScriptRunConfig
+    from ember.jobs.config import OutputDatasetConfig, ScriptRunConfig
     from ember.tracking.experiment import Experiment
     from ember.tracking.run import Run
     from ember.workspace import Workspace

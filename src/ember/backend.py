@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC
 
+from ember.data.contract import DataBackend
 from ember.environments.contract import EnvironmentsBackend
 from ember.jobs.contract import JobsBackend
 from ember.tracking.contract import TrackingBackend
@@ -16,16 +17,17 @@ __all__ = ["Backend"]
 
 
 class Backend(ABC):
-    """One workspace's capabilities, one attribute per area: tracking, jobs, environments (later data...)."""
+    """One workspace's capabilities, one attribute per area: tracking, jobs, environments, data."""
 
     kind: str  # "local" | "remote"
     tracking: TrackingBackend
     jobs: JobsBackend
     environments: EnvironmentsBackend
+    data: DataBackend
 
     def close(self) -> None:
         """Release connections, pools and background threads."""
-        for area in ("jobs", "environments", "tracking"):
+        for area in ("jobs", "data", "environments", "tracking"):
             contract = getattr(self, area, None)  # a test double may provide only some areas
             if contract is not None:
                 contract.close()

@@ -9,10 +9,13 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ember.backend import Backend
 from ember.errors import Conflict, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from ember.data.policy import EndpointPolicy
 
 __all__ = ["LocalBackend", "RemoteBackend", "create_workspace", "open_backend"]
 
@@ -25,9 +28,17 @@ class LocalBackend(Backend):
 
     kind = "local"
 
-    def __init__(self, *, metadata_uri: str, artifact_uri: str | None, folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        metadata_uri: str,
+        artifact_uri: str | None,
+        folder: Path | None = None,
+        datastore_policy: EndpointPolicy | None = None,
+    ) -> None:
         from ember.artifacts import BlobStore
         from ember.compute.launcher import LocalProcessLauncher
+        from ember.data.local import LocalData
         from ember.environments.local import LocalEnvironments
         from ember.jobs.local import LocalJobs
         from ember.store.database import Database
@@ -48,6 +59,13 @@ class LocalBackend(Backend):
         self.blobs = BlobStore(self.artifact_uri)
         self.tracking = LocalTracking(database=self.database, blobs=self.blobs)
         self.environments = LocalEnvironments(database=self.database)
+        self.data = LocalData(
+            database=self.database,
+            artifact_uri=self.artifact_uri,
+            folder=folder,
+            created_time=float(stored["created_time"]),
+            policy=datastore_policy,
+        )
         # Runners open the workspace the way this process did: its folder, or its database URI.
         launcher = LocalProcessLauncher(
             workspace_target=str(folder) if folder else metadata_uri,
@@ -60,6 +78,7 @@ class LocalBackend(Backend):
             tracking=self.tracking,
             launcher=launcher,
             environments=self.environments,
+            data=self.data,
         )
 
 
@@ -69,6 +88,7 @@ class RemoteBackend(Backend):
     kind = "remote"
 
     def __init__(self, url: str, *, token: str | None = None) -> None:
+        from ember.data.remote import RemoteData
         from ember.environments.remote import RemoteEnvironments
         from ember.jobs.remote import RemoteJobs
         from ember.tracking.remote import RemoteTracking
@@ -79,6 +99,7 @@ class RemoteBackend(Backend):
         self.tracking = RemoteTracking(self.client)
         self.jobs = RemoteJobs(self.client)
         self.environments = RemoteEnvironments(self.client)
+        self.data = RemoteData(self.client)
 
     def close(self) -> None:
         super().close()
@@ -160,17 +181,29 @@ def create_workspace(
     )
 
 
-def open_backend(target: str, *, token: str | None = None, artifact_uri: str | None = None) -> Backend:
-    """Open an existing workspace: a folder, ``file://`` URL, database URI or ``http(s)://`` server URL."""
+def open_backend(
+    target: str,
+    *,
+    token: str | None = None,
+    artifact_uri: str | None = None,
+    datastore_policy: EndpointPolicy | None = None,
+) -> Backend:
+    """Open an existing workspace: a folder, ``file://`` URL, database URI or ``http(s)://`` server URL.
+
+    ``datastore_policy`` restricts datastore endpoints; ``ember server`` sets one, embedded use does not.
+    """
     if _is_url(target):
         return RemoteBackend(target, token=token)
     if target.startswith(("sqlite:///", "postgresql://", "postgres://", "postgresql+psycopg://")):
-        return LocalBackend(metadata_uri=target, artifact_uri=artifact_uri)
+        return LocalBackend(metadata_uri=target, artifact_uri=artifact_uri, datastore_policy=datastore_policy)
     folder = _folder_of(target)
     if not (folder / DB_FILE).is_file():
         raise NotFound(
             f"no Ember workspace in {str(folder)!r}: create one with `ember workspace create {target}`"
         )
     return LocalBackend(
-        metadata_uri=f"sqlite:///{folder / DB_FILE}", artifact_uri=artifact_uri, folder=folder
+        metadata_uri=f"sqlite:///{folder / DB_FILE}",
+        artifact_uri=artifact_uri,
+        folder=folder,
+        datastore_policy=datastore_policy,
     )

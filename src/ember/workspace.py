@@ -12,6 +12,7 @@ from ember.entities import RunSearch, WorkspaceInfo
 from ember.tracking.validation import build
 
 if TYPE_CHECKING:
+    from ember.data.datastore import Datastore
     from ember.tracking.experiment import Experiment
     from ember.tracking.run import Run
 
@@ -158,6 +159,27 @@ class Workspace:
             result.append(Run(exp, details.info.id, _details=details))
         result.next_page_token = page.next_page_token
         return result
+
+    # -- data ----------------------------------------------------------------------------------------
+    def get_default_datastore(self) -> Datastore:
+        """The workspace's own storage, as a datastore."""
+        from ember.data.datastore import Datastore
+
+        return Datastore.get_default(self)
+
+    @property
+    def datastores(self) -> dict[str, Datastore]:
+        """Every datastore by name, the default one (``workspace``) included."""
+        from ember.data.datastore import Datastore
+
+        return {d.name: d for d in Datastore.list(self)}
+
+    @property
+    def datasets(self) -> dict[str, Any]:
+        """The latest version of every registered dataset, by name."""
+        from ember.data.dataset import Dataset
+
+        return Dataset.get_all(self)
 
     def gc(self, *, older_than_seconds: float = 0.0) -> dict[str, Any]:
         """Permanently remove deleted runs and experiments and free their bytes."""

@@ -28,6 +28,9 @@ from ember.wiring import create_workspace, open_backend
 from support.ports import free_port
 
 BACKENDS = ["sqlite", "postgres", "remote"]
+# The servers the tests start may reach the Azurite and moto servers on loopback; nothing else internal.
+os.environ.setdefault("EMBER_DATASTORE_ALLOWED_HOSTS", "127.0.0.1")
+POSTGRES_WORKSPACE_KEY = "dGVzdC1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZXM="  # a Fernet key for tests only
 SERVER_START_DEADLINE_S = 30.0
 SERVER_STOP_DEADLINE_S = 10.0
 SERVER_LOG_TAIL_LINES = 40
@@ -125,7 +128,9 @@ def contract_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 
 @pytest.fixture(params=BACKENDS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+def target(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Target]:
     """The backend under test, with where its workspace lives."""
     kind: str = request.param
     own_server: ServerProcess | None = None
@@ -134,6 +139,8 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
         t = Target(kind, create_workspace(folder), folder / "artifacts", str(folder))
     elif kind == "postgres":
         url: str = request.getfixturevalue("fresh_postgres_url")
+        # A database-backed workspace has no folder for its key: the process serving it is given one.
+        monkeypatch.setenv("EMBER_SECRET_KEY", POSTGRES_WORKSPACE_KEY)
         root = tmp_path / "artifacts"
         backend = create_workspace(metadata_uri=url, artifact_uri=root.as_uri())
         t = Target(kind, backend, root, url, artifact_uri=root.as_uri())

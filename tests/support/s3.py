@@ -31,6 +31,11 @@ class MotoServerError(RuntimeError):
 class MotoServer:
     """One ``python -m moto.server`` process on 127.0.0.1: ``start()``, use ``endpoint_url``, ``stop()``."""
 
+    # moto accepts any credentials; these are what the helpers here sign with.
+    access_key_id = "ember-test-key"
+    secret_access_key = "ember-test-secret"
+    region = "us-east-1"
+
     def __init__(self, *, startup_timeout: float = 30.0) -> None:
         self.startup_timeout = startup_timeout
         self.port: int | None = None
@@ -43,6 +48,19 @@ class MotoServer:
         if self.port is None:
             raise RuntimeError("the moto server is not started")
         return f"http://127.0.0.1:{self.port}"
+
+    def create_bucket(self, name: str) -> None:
+        """Create the bucket ``name`` through boto3 with this server's test credentials."""
+        import boto3
+
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+        )
+        s3.create_bucket(Bucket=name)
 
     def start(self) -> None:
         """Start the server and return once it answers HTTP; safe to call twice."""

@@ -8,10 +8,16 @@ import sys
 import ember
 
 PUBLIC = [
+    "Dataset",
+    "DatasetConsumptionConfig",
+    "Datastore",
     "Environment",
     "Experiment",
+    "FileDataset",
+    "OutputDatasetConfig",
     "Run",
     "ScriptRunConfig",
+    "TabularDataset",
     "Workspace",
     "__version__",
     "errors",

@@ -153,7 +153,18 @@ class EmberGroup(TyperGroup):
     """The root command group: turns every ``EmberError`` into a red message and exit code 1."""
 
     #: Order of the commands in ``ember --help``: the nouns as a user meets them, then maintenance.
-    help_order: tuple[str, ...] = ("workspace", "experiment", "run", "compute", "gc", "server")
+    help_order: tuple[str, ...] = (
+        "workspace",
+        "experiment",
+        "run",
+        "environment",
+        "compute",
+        "datastore",
+        "dataset",
+        "gc",
+        "server",
+        "studio",
+    )
 
     def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         """The command names, in ``help_order`` (others after them, as registered)."""

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ember.entities.data import RunDatasetInput, RunDatasetOutput
 from ember.entities.tracking import MAX_DESCRIPTION, MAX_TAG_VALUE, NAME_PATTERN, RunStatus, check_mapping
 
 __all__ = [
@@ -48,6 +49,16 @@ class RunConfiguration(_Model):
     compute_target: Name = "local"
     max_run_duration_seconds: int | None = Field(default=None, ge=1, le=366 * 24 * 3600)
     env_vars: dict[str, str] = Field(default_factory=dict)
+    inputs: list[RunDatasetInput] = Field(default_factory=list, max_length=100)
+    outputs: list[RunDatasetOutput] = Field(default_factory=list, max_length=100)
+
+    @field_validator("inputs", "outputs")
+    @classmethod
+    def _unique_names(cls, v: list[Any]) -> list[Any]:
+        names = [item.name for item in v]
+        if len(names) != len(set(names)):
+            raise ValueError("input and output names must be unique within a run")
+        return v
 
     @field_validator("arguments")
     @classmethod

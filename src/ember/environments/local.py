@@ -92,7 +92,8 @@ class LocalEnvironments(EnvironmentsBackend):
                 if version > _MAX_VERSION:
                     raise Conflict(f"environment {name!r} has reached the highest version number")
                 inserted = conn.execute(
-                    insert_ignore(conn, environments).values(
+                    insert_ignore(conn, environments)
+                    .values(
                         name=name,
                         version=version,
                         spec=document,
@@ -100,8 +101,10 @@ class LocalEnvironments(EnvironmentsBackend):
                         description=request.description,
                         created_time=time.time(),
                     )
-                )
-                if inserted.rowcount == 1:
+                    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
+                    .returning(environments.c.version)
+                ).first()
+                if inserted is not None:
                     logger.info("registered environment %s version %d", name, version)
                     return self._get(conn, name, version)
             logger.debug("registering environment %s raced another registration; trying again", name)

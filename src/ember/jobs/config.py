@@ -21,7 +21,48 @@ if TYPE_CHECKING:
     from ember.tracking.experiment import Experiment
     from ember.tracking.run import Run
 
-__all__ = ["ScriptRunConfig"]
+__all__ = ["OutputDatasetConfig", "ScriptRunConfig"]
+
+
+class OutputDatasetConfig:
+    """A folder the script writes, registered as a dataset version of the run when the script succeeds.
+
+    In ``arguments`` it becomes the folder's local path. ``destination`` is ``(datastore, path)``: the
+    path may use ``{run_id}`` and ``{name}`` (default ``outputs/{run_id}/{name}`` in the workspace's
+    datastore). ``format`` makes it a tabular dataset (``delimited``, ``parquet``, ``json_lines``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        destination: tuple[Any, str] | None = None,
+        *,
+        register_as: str | None = None,
+        format: str | None = None,
+    ) -> None:
+        self.name = name
+        datastore, path = destination if destination is not None else (None, None)
+        self.datastore = getattr(datastore, "name", datastore)
+        self.path = path
+        self.register_as = register_as
+        self.format = format
+
+    def register_on_complete(self, name: str) -> OutputDatasetConfig:
+        """Register the output under ``name`` (instead of the output's own name)."""
+        self.register_as = name
+        return self
+
+    def to_output(self) -> dict[str, Any]:
+        """The run configuration's form of this output."""
+        fields = {"name": self.name, "datastore": self.datastore, "path": self.path}
+        fields.update(register_as=self.register_as, format=self.format)
+        return {k: v for k, v in fields.items() if v is not None}
+
+    def __str__(self) -> str:
+        return f"${{{{outputs.{self.name}}}}}"
+
+    def __repr__(self) -> str:
+        return f"OutputDatasetConfig(name={self.name!r}, datastore={self.datastore!r}, path={self.path!r})"
 
 
 class ScriptRunConfig:
@@ -41,16 +82,36 @@ class ScriptRunConfig:
         compute_target: str = "local",
         max_run_duration_seconds: int | None = None,
         env_vars: Mapping[str, str] | None = None,
+        inputs: Sequence[Any] | None = None,
+        outputs: Sequence[OutputDatasetConfig] | None = None,
     ) -> None:
         if not script:
             raise InvalidInput("ScriptRunConfig needs the script to run, relative to source_directory")
         self.source_directory = Path(source_directory)
         self.script = script
         self.arguments = [str(a) for a in (arguments or [])]
+        # Datasets and outputs named in the arguments (or given explicitly) are the run's data.
+        self.inputs: list[dict[str, Any]] = []
+        self.outputs: list[dict[str, Any]] = []
+        for item in [*(arguments or []), *(inputs or []), *(outputs or [])]:
+            if isinstance(item, dict):
+                self._add(self.inputs, item)
+            elif hasattr(item, "to_input"):
+                self._add(self.inputs, item.to_input())
+            elif isinstance(item, OutputDatasetConfig):
+                self._add(self.outputs, item.to_output())
         self.environment = environment
         self.compute_target = compute_target
         self.max_run_duration_seconds = max_run_duration_seconds
         self.env_vars = dict(env_vars or {})
+
+    @staticmethod
+    def _add(items: list[dict[str, Any]], item: dict[str, Any]) -> None:
+        same = [i for i in items if i["name"] == item["name"]]
+        if same and same[0] != item:
+            raise InvalidInput(f"two different inputs or outputs are named {item['name']!r}")
+        if not same:
+            items.append(item)
 
     def __repr__(self) -> str:
         return (
@@ -79,6 +140,8 @@ class ScriptRunConfig:
             compute_target=self.compute_target,
             max_run_duration_seconds=self.max_run_duration_seconds,
             env_vars=self.env_vars,
+            inputs=self.inputs,
+            outputs=self.outputs,
         )
 
     # -- persistence -------------------------------------------------------------------------------
@@ -116,7 +179,7 @@ class ScriptRunConfig:
         source = source if source.is_absolute() else base / source
         env = data.pop("environment", None)
         config = build(RunConfiguration, **data, environment=env)
-        return cls(
+        obj = cls(
             source,
             config.script,
             config.arguments,
@@ -124,7 +187,10 @@ class ScriptRunConfig:
             compute_target=config.compute_target,
             max_run_duration_seconds=config.max_run_duration_seconds,
             env_vars=config.env_vars,
+            inputs=[i.model_dump() for i in config.inputs],
         )
+        obj.outputs = [o.model_dump(exclude_none=True) for o in config.outputs]
+        return obj
 
     # -- submission --------------------------------------------------------------------------------
     def submit_to(

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 
 from ember.artifacts import BlobStore, check_id, normalize_artifact_path
 from ember.compute.launcher import Launcher
+from ember.data.contract import DataBackend
 from ember.entities import TERMINAL_STATUSES, RunCreate, RunDetails, RunError, RunInfo, RunStatus, RunUpdate
 from ember.entities.jobs import (
     MAX_LOG_APPEND,
@@ -72,8 +73,10 @@ class LocalJobs(JobsBackend):
         tracking: TrackingBackend,
         launcher: Launcher | None,
         environments: EnvironmentsBackend | None = None,
+        data: DataBackend | None = None,
     ) -> None:
         self.database = database
+        self.data = data
         self.blobs = blobs
         self.tracking = tracking
         self.launcher = launcher
@@ -183,6 +186,7 @@ class LocalJobs(JobsBackend):
         config = request.config
         script = normalize_artifact_path(config.script)
         environment = self._resolve_environment(config.environment)
+        self._check_data(config)
         if request.snapshot_digest is not None:
             with self.database.read() as conn:
                 known = conn.execute(
@@ -225,8 +229,24 @@ class LocalJobs(JobsBackend):
                 .where(runs.c.id == run_id)
                 .values(status=RunStatus.QUEUED.value, heartbeat_time=time.time())
             )
+        if self.data is not None:
+            for item in config.inputs:
+                self.data.link_run_dataset(
+                    run_id, item.dataset_id, direction="input", name=item.name, mode=item.mode
+                )
         self._dispatch(config.compute_target)
         return self.tracking.get_run(run_id)
+
+    def _check_data(self, config: RunConfiguration) -> None:
+        """The run's input datasets and output datastores exist (NotFound says which does not)."""
+        if not config.inputs and not config.outputs:
+            return
+        if self.data is None:
+            raise InvalidInput("this workspace has no data area; submit without inputs and outputs")
+        for item in config.inputs:
+            self.data.get_dataset_by_id(item.dataset_id)
+        for output in config.outputs:
+            self.data.get_datastore(output.datastore)
 
     def _resolve_environment(self, ref: EnvironmentRef | None) -> EnvironmentRef | None:
         """The exact environment version a run uses (the latest when ``ref`` names none)."""

@@ -173,6 +173,14 @@ class Runner:
             source.mkdir()
         for folder in ("outputs", "logs"):
             (source / folder).mkdir(exist_ok=True)
+        try:
+            arguments = self._data_arguments(info, workdir, source)
+        except EmberError as exc:
+            self._say(f"the run's data could not be prepared: {exc}")
+            self._status(
+                RunStatus.FAILED, RunError(message=f"preparing the run's data failed: {exc}"[:20000])
+            )
+            return RunStatus.FAILED
         if self.cancel.is_set() or self.backend.jobs.heartbeat(self.run_id) == RunStatus.CANCEL_REQUESTED:
             self._status(RunStatus.CANCELED)
             return RunStatus.CANCELED
@@ -199,7 +207,7 @@ class Runner:
         spool_dir.mkdir()
         env = self._environment(info, spool_dir, spec)
         # Through ember.runner.child, so that the script dies with this runner (parent-death signal).
-        command = [python, "-m", "ember.runner.child", info.config.script, *info.config.arguments]
+        command = [python, "-m", "ember.runner.child", info.config.script, *arguments]
         self._say(f"running {info.config.script} with {python}")
         self._status(RunStatus.RUNNING)
         started = time.monotonic()
@@ -256,11 +264,38 @@ class Runner:
             )
             self._status(RunStatus.FAILED, error)
             return RunStatus.FAILED
+        if rc == 0 and info.config.outputs:
+            from ember.runner.data import finish_outputs
+            from ember.workspace import Workspace
+
+            try:
+                finish_outputs(
+                    Workspace(self.backend), self.run_id, info.config, workdir=workdir, say=self._say
+                )
+            except EmberError as exc:
+                self._say(f"the run's outputs could not be registered: {exc}")
+                self._status(
+                    RunStatus.FAILED, RunError(message=f"registering the outputs failed: {exc}"[:20000])
+                )
+                return RunStatus.FAILED
         if rc == 0:
             self._status(RunStatus.COMPLETED)
             return RunStatus.COMPLETED
         self._status(RunStatus.FAILED, _error_from(rc, pump.last_lines()))
         return RunStatus.FAILED
+
+    def _data_arguments(self, info: RunConfigurationInfo, workdir: Path, source: Path) -> list[str]:
+        """The script's arguments with input and output placeholders resolved (inputs fetched first)."""
+        config = info.config
+        if not config.inputs and not config.outputs:
+            return list(config.arguments)  # the fast path imports nothing of the data area
+        from ember.runner.data import prepare_data, substitute
+        from ember.workspace import Workspace
+
+        values = prepare_data(
+            Workspace(self.backend), self.run_id, config, workdir=workdir, cwd=source, say=self._say
+        )
+        return substitute(config.arguments, values)
 
     def _environment_spec(self, info: RunConfigurationInfo) -> EnvironmentSpec | None:
         """The spec of the run's registered environment; None runs with the submitter's interpreter."""

@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ember import __version__
 from ember.backend import Backend
 from ember.errors import EmberError
+from ember.server.routes.data import router as data_router
 from ember.server.routes.environments import router as environments_router
 from ember.server.routes.jobs import router as jobs_router
 from ember.server.routes.tracking import add_raw_body_schemas
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(tracking_router, prefix=API_PREFIX)
     app.include_router(jobs_router, prefix=API_PREFIX)
     app.include_router(environments_router, prefix=API_PREFIX)
+    app.include_router(data_router, prefix=API_PREFIX)
     build_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 
 from ember.errors import InvalidInput
 from ember.server.app import DEFAULT_MAX_ARTIFACT_BYTES, create_app
@@ -56,6 +57,7 @@ def serve(
     """
     import uvicorn
 
+    from ember.data.policy import EndpointPolicy
     from ember.wiring import open_backend
 
     if target.startswith(("http://", "https://")):
@@ -65,7 +67,9 @@ def serve(
     hosts = list(allowed_hosts or [])
     if host not in _WILDCARD_HOSTS:
         hosts.append(host)
-    backend = open_backend(target)
+    # A shared server checks datastore endpoints: nobody points one at the metadata service through it.
+    policy = EndpointPolicy.from_setting(os.environ.get("EMBER_DATASTORE_ALLOWED_HOSTS"))
+    backend = open_backend(target, datastore_policy=policy)
     try:
         if backend.kind != "local":
             raise InvalidInput(

@@ -237,6 +237,63 @@ environments = Table(
     UniqueConstraint("name", "spec_hash"),
 )
 
+# Registered datastores. ``config`` is the non-secret part (JSON: root, bucket, container, endpoint, ...);
+# ``secret`` is the credentials' JSON encrypted with the workspace key (Fernet), never returned.
+datastores = Table(
+    "datastores",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("config", Text, nullable=False),
+    Column("secret", Text),
+    Column("description", Text),
+    Column("created_time", Float, nullable=False),
+)
+
+# Registered dataset versions: a definition (JSON), the files it pointed at when registered (JSON list of
+# DatasetFile, the fingerprint's inputs) and their digest. UNIQUE (name, version) keeps concurrent
+# registrations of one name from sharing a number.
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("description", Text),
+    Column("tags", Text, nullable=False),
+    Column("files", Text, nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("total_size", BigInteger, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("source_run_id", ID, ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("created_time", Float, nullable=False),
+    UniqueConstraint("name", "version"),
+)
+
+# Lineage: a run consumed (input) or produced (output) a dataset version, under a name within the run.
+dataset_links = Table(
+    "dataset_links",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("direction", String(10), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("dataset_id", ID, ForeignKey("dataset_versions.id", ondelete="CASCADE"), nullable=False),
+    Column("mode", String(10), nullable=False),
+    Column("created_time", Float, nullable=False),
+    Index("ix_dataset_links_dataset_id", "dataset_id"),
+)
+
+# Profiles computed on demand, one per dataset version (the data of a version is fixed by its fingerprint).
+dataset_profiles = Table(
+    "dataset_profiles",
+    metadata,
+    Column("dataset_id", ID, ForeignKey("dataset_versions.id", ondelete="CASCADE"), primary_key=True),
+    Column("profile", Text, nullable=False),
+    Column("created_time", Float, nullable=False),
+)
+
 # Every column that references a content-addressed blob; garbage collection frees a blob only when
 # no row in any of them names it. Later features (snapshots, models) add theirs here.
 BLOB_REFERENCES = [artifacts.c.digest, snapshots.c.digest, snapshot_files.c.digest]

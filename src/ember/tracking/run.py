@@ -310,6 +310,28 @@ class Run:
         )
         return Path(root)
 
+    # -- datasets (lineage) ------------------------------------------------------------------------
+    def _datasets(self, direction: str) -> dict[str, Any]:
+        from ember.data.dataset import Dataset  # data sits above tracking: the one other upward import
+
+        workspace = self.experiment.workspace
+        links = workspace.backend.data.get_run_datasets(self.id)
+        return {
+            link.name: Dataset.get_by_id(workspace, link.dataset_id)
+            for link in links
+            if link.direction == direction
+        }
+
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """The dataset versions the run consumed, by input name (as registered datasets)."""
+        return self._datasets("input")
+
+    @property
+    def output_datasets(self) -> dict[str, Any]:
+        """The dataset versions the run produced, by output name."""
+        return self._datasets("output")
+
     # -- reading -----------------------------------------------------------------------------------
     def get_details(self) -> dict[str, Any]:
         """Everything known about the run, as plain data."""

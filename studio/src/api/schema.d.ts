@@ -88,6 +88,246 @@ export interface paths {
         patch: operations["update_compute_target_api_v1_compute__name__patch"];
         trace?: never;
     };
+    "/api/v1/dataset-versions/{dataset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset By Id
+         * @description A dataset version by id.
+         */
+        get: operations["get_dataset_by_id_api_v1_dataset_versions__dataset_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Dataset
+         * @description Change a version's description or replace its tags.
+         */
+        patch: operations["update_dataset_api_v1_dataset_versions__dataset_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/dataset-versions/{dataset_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Files
+         * @description The files the version pointed at when registered.
+         */
+        get: operations["get_dataset_files_api_v1_dataset_versions__dataset_id__files_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dataset-versions/{dataset_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview Dataset
+         * @description The first rows of a tabular version.
+         */
+        get: operations["preview_dataset_api_v1_dataset_versions__dataset_id__preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dataset-versions/{dataset_id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Profile
+         * @description Per-column statistics of a tabular version, computed on the first request and then cached.
+         */
+        get: operations["get_dataset_profile_api_v1_dataset_versions__dataset_id__profile_get"];
+        put?: never;
+        /**
+         * Refresh Dataset Profile
+         * @description Compute a version's profile again and cache it.
+         */
+        post: operations["refresh_dataset_profile_api_v1_dataset_versions__dataset_id__profile_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dataset-versions/{dataset_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Runs
+         * @description The runs that consumed or produced the version.
+         */
+        get: operations["get_dataset_runs_api_v1_dataset_versions__dataset_id__runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datasets
+         * @description The latest version of every dataset; with ``name``, its versions, newest first.
+         */
+        get: operations["list_datasets_api_v1_datasets_get"];
+        put?: never;
+        /**
+         * Register Dataset
+         * @description Register a dataset definition; the files it matches now become the version's fingerprint.
+         */
+        post: operations["register_dataset_api_v1_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset
+         * @description One version of a dataset (the latest unless ``version`` is given).
+         */
+        get: operations["get_dataset_api_v1_datasets__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datastores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datastores
+         * @description Every datastore, the workspace's default one first.
+         */
+        get: operations["list_datastores_api_v1_datastores_get"];
+        put?: never;
+        /**
+         * Register Datastore
+         * @description Register a datastore; its credentials are stored encrypted and never returned.
+         */
+        post: operations["register_datastore_api_v1_datastores_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datastores/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Datastore
+         * @description One datastore: where it points and what kind of credential it holds, never the credential.
+         */
+        get: operations["get_datastore_api_v1_datastores__name__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Datastore
+         * @description Forget a datastore; refused while registered datasets read from it.
+         */
+        delete: operations["delete_datastore_api_v1_datastores__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datastores/{name}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get Datastore Access
+         * @description Short-lived access to a datastore's files (an Azure SAS, an STS session), for the caller to read.
+         */
+        post: operations["get_datastore_access_api_v1_datastores__name__access_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datastores/{name}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datastore Files
+         * @description The folders and files directly under ``path``: browsing a datastore.
+         */
+        get: operations["list_datastore_files_api_v1_datastores__name__files_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/environments": {
         parameters: {
             query?: never;
@@ -500,6 +740,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run Datasets
+         * @description The datasets a run consumed and produced.
+         */
+        get: operations["get_run_datasets_api_v1_runs__run_id__datasets_get"];
+        put?: never;
+        /**
+         * Link Run Dataset
+         * @description Record that a run consumes or produced a dataset version.
+         */
+        post: operations["link_run_dataset_api_v1_runs__run_id__datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/heartbeat": {
         parameters: {
             query?: never;
@@ -813,6 +1077,17 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AccessRequest
+         * @description What the access is for.
+         */
+        AccessRequest: {
+            /**
+             * Write
+             * @default false
+             */
+            write: boolean;
+        };
+        /**
          * ArtifactInfo
          * @description A file stored with a run.
          */
@@ -828,6 +1103,45 @@ export interface components {
             path: string;
             /** Size */
             size: number;
+        };
+        /**
+         * ColumnProfile
+         * @description Summary statistics of one column.
+         */
+        ColumnProfile: {
+            /** Count */
+            count: number;
+            /** Histogram */
+            histogram?: [
+                number,
+                number,
+                number
+            ][] | null;
+            /** Max */
+            max?: unknown;
+            /** Mean */
+            mean?: number | null;
+            /** Min */
+            min?: unknown;
+            /** Missing */
+            missing: number;
+            /** Name */
+            name: string;
+            /** Quantiles */
+            quantiles?: {
+                [key: string]: number;
+            } | null;
+            /** Std */
+            std?: number | null;
+            /** Top Values */
+            top_values?: [
+                unknown,
+                number
+            ][] | null;
+            /** Type */
+            type: string;
+            /** Unique */
+            unique?: number | null;
         };
         /**
          * ComputeTargetInfo
@@ -867,6 +1181,378 @@ export interface components {
         ComputeTargetUpdate: {
             /** Max Concurrent Runs */
             max_concurrent_runs: number;
+        };
+        /**
+         * DatasetDefinition
+         * @description What a dataset is: files in datastores, how to parse them, and transformations, all lazy.
+         */
+        DatasetDefinition: {
+            /** Format */
+            format?: ("delimited" | "parquet" | "json_lines") | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "tabular" | "file";
+            parse?: components["schemas"]["ParseOptions"];
+            /** Sources */
+            sources: components["schemas"]["DatasetSource"][];
+            /** Timestamp Column */
+            timestamp_column?: string | null;
+            /** Transforms */
+            transforms?: (components["schemas"]["_Take"] | components["schemas"]["_Skip"] | components["schemas"]["_KeepColumns"] | components["schemas"]["_DropColumns"] | components["schemas"]["_Filter"] | components["schemas"]["_RandomSplit"] | components["schemas"]["_TakeSample"])[];
+        };
+        /**
+         * DatasetFile
+         * @description One file a dataset version points at, with what identifies its content at registration.
+         */
+        DatasetFile: {
+            /** Datastore */
+            datastore: string;
+            /** Etag */
+            etag?: string | null;
+            /** Modified Time */
+            modified_time?: number | null;
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+        };
+        /**
+         * DatasetLink
+         * @description A run consumed (``input``) or produced (``output``) a dataset version.
+         */
+        DatasetLink: {
+            /**
+             * Created Time
+             * Format: date-time
+             */
+            created_time: string;
+            /** Dataset Id */
+            dataset_id: string;
+            /** Dataset Name */
+            dataset_name: string;
+            /** Dataset Version */
+            dataset_version: number;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "input" | "output";
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "direct" | "download" | "output";
+            /** Name */
+            name: string;
+            /** Run Id */
+            run_id: string;
+        };
+        /**
+         * DatasetLinkCreate
+         * @description Request body to record that a run consumes or produced a dataset version.
+         */
+        DatasetLinkCreate: {
+            /** Dataset Id */
+            dataset_id: string;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "input" | "output";
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "direct" | "download" | "output";
+            /** Name */
+            name: string;
+        };
+        /**
+         * DatasetPreview
+         * @description The first rows of a tabular dataset: column names and types, rows as JSON values.
+         */
+        DatasetPreview: {
+            /** Columns */
+            columns: [
+                string,
+                string
+            ][];
+            /** Rows */
+            rows: unknown[][];
+        };
+        /**
+         * DatasetProfile
+         * @description Per-column statistics of a tabular dataset version, computed on demand and cached.
+         */
+        DatasetProfile: {
+            /** Columns */
+            columns: components["schemas"]["ColumnProfile"][];
+            /**
+             * Computed Time
+             * Format: date-time
+             */
+            computed_time: string;
+            /** Dataset Id */
+            dataset_id?: string | null;
+            /** Duration Seconds */
+            duration_seconds: number;
+            /** Row Count */
+            row_count: number;
+        };
+        /**
+         * DatasetRegister
+         * @description Request body to register a dataset definition under a name as a new (or the same) version.
+         */
+        DatasetRegister: {
+            /**
+             * Create New Version
+             * @default false
+             */
+            create_new_version: boolean;
+            definition: components["schemas"]["DatasetDefinition"];
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /** Output Name */
+            output_name?: string | null;
+            /** Source Run Id */
+            source_run_id?: string | null;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * DatasetSource
+         * @description Files in a datastore: a path or a glob (``*``, ``**``, ``?``) relative to the datastore's root.
+         */
+        DatasetSource: {
+            /** Datastore */
+            datastore: string;
+            /** Path */
+            path: string;
+        };
+        /**
+         * DatasetUpdate
+         * @description Request body to change a dataset version's description or tags.
+         */
+        DatasetUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            } | null;
+        };
+        /**
+         * DatasetVersionInfo
+         * @description A registered dataset version: its definition and the fingerprint of the data it pointed at.
+         */
+        DatasetVersionInfo: {
+            /**
+             * Created Time
+             * Format: date-time
+             */
+            created_time: string;
+            definition: components["schemas"]["DatasetDefinition"];
+            /** Description */
+            description?: string | null;
+            /** File Count */
+            file_count: number;
+            /** Fingerprint */
+            fingerprint: string;
+            /**
+             * Has Profile
+             * @default false
+             */
+            has_profile: boolean;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "tabular" | "file";
+            /** Name */
+            name: string;
+            /** Source Run Id */
+            source_run_id?: string | null;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+            /** Total Size */
+            total_size: number;
+            /** Version */
+            version: number;
+        };
+        /**
+         * DatastoreAccess
+         * @description What a client needs to read or write a datastore: an fsspec URL and short-lived options.
+         *
+         *     ``storage_options`` carries credentials derived for this access (an Azure SAS, STS session keys)
+         *     with ``expires_time``; the stored secret is handed out only for datastores registered with
+         *     ``credential_passthrough``.
+         */
+        DatastoreAccess: {
+            /** Datastore */
+            datastore: string;
+            /** Expires Time */
+            expires_time?: string | null;
+            /**
+             * Protocol
+             * @enum {string}
+             */
+            protocol: "file" | "s3" | "abfs";
+            /** Root */
+            root: string;
+            /** Storage Options */
+            storage_options?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * DatastoreEntry
+         * @description A file or folder directly under a path of a datastore.
+         */
+        DatastoreEntry: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "file" | "folder";
+            /** Modified Time */
+            modified_time?: number | null;
+            /** Path */
+            path: string;
+            /** Size */
+            size?: number | null;
+        };
+        /**
+         * DatastoreInfo
+         * @description A registered datastore as the API shows it: where it points, never its credentials.
+         */
+        DatastoreInfo: {
+            /** Account Name */
+            account_name?: string | null;
+            /** Bucket */
+            bucket?: string | null;
+            /** Container Name */
+            container_name?: string | null;
+            /**
+             * Created Time
+             * Format: date-time
+             */
+            created_time: string;
+            /**
+             * Credential Passthrough
+             * @default false
+             */
+            credential_passthrough: boolean;
+            /**
+             * Credential Type
+             * @default none
+             * @enum {string}
+             */
+            credential_type: "none" | "keys" | "account_key" | "sas_token" | "ambient";
+            /** Description */
+            description?: string | null;
+            /** Endpoint */
+            endpoint?: string | null;
+            /**
+             * Is Default
+             * @default false
+             */
+            is_default: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "workspace" | "local" | "s3" | "azure_blob";
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @default
+             */
+            prefix: string;
+            /** Region */
+            region?: string | null;
+            /** Root */
+            root?: string | null;
+            /** Url */
+            url: string;
+        };
+        /**
+         * DatastoreListing
+         * @description One level of a datastore's tree, folders first, then files, by name.
+         */
+        DatastoreListing: {
+            /** Datastore */
+            datastore: string;
+            /** Entries */
+            entries: components["schemas"]["DatastoreEntry"][];
+            /** Path */
+            path: string;
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
+        };
+        /**
+         * DatastoreRegister
+         * @description Request body to register a datastore; ``credentials`` are stored encrypted and never returned.
+         *
+         *     ``local``: ``root`` (an absolute folder). ``s3``: ``bucket``, optional ``prefix``, ``region``,
+         *     ``endpoint``; credentials ``access_key_id`` + ``secret_access_key`` (none: the server's own AWS
+         *     credentials). ``azure_blob``: ``account_name``, ``container_name``, optional ``prefix``, ``endpoint``;
+         *     credentials ``account_key`` or ``sas_token``.
+         */
+        DatastoreRegister: {
+            /** Account Name */
+            account_name?: string | null;
+            /** Bucket */
+            bucket?: string | null;
+            /** Container Name */
+            container_name?: string | null;
+            /**
+             * Credential Passthrough
+             * @default false
+             */
+            credential_passthrough: boolean;
+            /** Credentials */
+            credentials?: {
+                [key: string]: string;
+            };
+            /** Description */
+            description?: string | null;
+            /** Endpoint */
+            endpoint?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "local" | "s3" | "azure_blob";
+            /** Name */
+            name: string;
+            /**
+             * Overwrite
+             * @default false
+             */
+            overwrite: boolean;
+            /**
+             * Prefix
+             * @default
+             */
+            prefix: string;
+            /** Region */
+            region?: string | null;
+            /** Root */
+            root?: string | null;
         };
         /**
          * DigestsBody
@@ -1154,6 +1840,49 @@ export interface components {
             };
         };
         /**
+         * ParseOptions
+         * @description How tabular files are parsed.
+         */
+        ParseOptions: {
+            /**
+             * Encoding
+             * @default utf-8
+             * @enum {string}
+             */
+            encoding: "utf-8" | "latin-1" | "utf-16" | "cp1252";
+            /**
+             * Header
+             * @default true
+             */
+            header: boolean;
+            /**
+             * Include Path
+             * @default false
+             */
+            include_path: boolean;
+            /** Null Values */
+            null_values?: string[] | null;
+            /**
+             * Quote Char
+             * @default "
+             */
+            quote_char: string | null;
+            /**
+             * Separator
+             * @default ,
+             */
+            separator: string;
+            /** Set Column Types */
+            set_column_types?: {
+                [key: string]: "string" | "int" | "float" | "bool" | "datetime" | "date";
+            };
+            /**
+             * Skip Rows
+             * @default 0
+             */
+            skip_rows: number;
+        };
+        /**
          * PropertiesBody
          * @description Properties to record on a run (write-once).
          */
@@ -1217,8 +1946,12 @@ export interface components {
                 [key: string]: string;
             };
             environment?: components["schemas"]["EnvironmentRef"] | null;
+            /** Inputs */
+            inputs?: components["schemas"]["RunDatasetInput"][];
             /** Max Run Duration Seconds */
             max_run_duration_seconds?: number | null;
+            /** Outputs */
+            outputs?: components["schemas"]["RunDatasetOutput"][];
             /** Script */
             script: string;
         };
@@ -1265,6 +1998,49 @@ export interface components {
             };
             /** User */
             user?: string | null;
+        };
+        /**
+         * RunDatasetInput
+         * @description A dataset version a submitted run consumes, by input name.
+         */
+        RunDatasetInput: {
+            /** Dataset Id */
+            dataset_id: string;
+            /**
+             * Mode
+             * @default direct
+             * @enum {string}
+             */
+            mode: "direct" | "download";
+            /** Name */
+            name: string;
+            /** Path On Compute */
+            path_on_compute?: string | null;
+        };
+        /**
+         * RunDatasetOutput
+         * @description A folder a submitted run writes, uploaded to a datastore when the script succeeds and registered.
+         *
+         *     ``path`` may contain ``{run_id}`` and ``{name}``. The upload becomes a new version of dataset
+         *     ``register_as`` (default: the output's name): a file dataset, or a tabular one when ``format`` is set.
+         */
+        RunDatasetOutput: {
+            /**
+             * Datastore
+             * @default workspace
+             */
+            datastore: string;
+            /** Format */
+            format?: ("delimited" | "parquet" | "json_lines") | null;
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @default outputs/{run_id}/{name}
+             */
+            path: string;
+            /** Register As */
+            register_as?: string | null;
         };
         /**
          * RunDetails
@@ -1553,6 +2329,88 @@ export interface components {
             name: string;
             /** Schema Version */
             schema_version: string;
+        };
+        /** _DropColumns */
+        _DropColumns: {
+            /** Columns */
+            columns: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "drop_columns";
+        };
+        /** _Filter */
+        _Filter: {
+            /** Expression */
+            expression: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "filter";
+        };
+        /** _KeepColumns */
+        _KeepColumns: {
+            /** Columns */
+            columns: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "keep_columns";
+        };
+        /**
+         * _RandomSplit
+         * @description One side of a seeded random split: row i goes left when draw i of ``default_rng(seed)`` < fraction.
+         */
+        _RandomSplit: {
+            /** Fraction */
+            fraction: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "random_split";
+            /** Seed */
+            seed: number;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "left" | "right";
+        };
+        /** _Skip */
+        _Skip: {
+            /** Count */
+            count: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "skip";
+        };
+        /** _Take */
+        _Take: {
+            /** Count */
+            count: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "take";
+        };
+        /** _TakeSample */
+        _TakeSample: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "take_sample";
+            /** Probability */
+            probability: number;
+            /** Seed */
+            seed: number;
         };
     };
     responses: never;
@@ -1851,6 +2709,1096 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ComputeTargetInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_dataset_by_id_api_v1_dataset_versions__dataset_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_dataset_api_v1_dataset_versions__dataset_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_dataset_files_api_v1_dataset_versions__dataset_id__files_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetFile"][];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_dataset_api_v1_dataset_versions__dataset_id__preview_get: {
+        parameters: {
+            query?: {
+                rows?: number;
+            };
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPreview"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_dataset_profile_api_v1_dataset_versions__dataset_id__profile_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetProfile"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    refresh_dataset_profile_api_v1_dataset_versions__dataset_id__profile_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetProfile"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_dataset_runs_api_v1_dataset_versions__dataset_id__runs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetLink"][];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_datasets_api_v1_datasets_get: {
+        parameters: {
+            query?: {
+                /** @description List every version of this dataset. */
+                name?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"][];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register_dataset_api_v1_datasets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetRegister"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_dataset_api_v1_datasets__name__get: {
+        parameters: {
+            query?: {
+                /** @description The version; latest when left out. */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_datastores_api_v1_datastores_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreInfo"][];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register_datastore_api_v1_datastores_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatastoreRegister"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_datastore_api_v1_datastores__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_datastore_api_v1_datastores__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_datastore_access_api_v1_datastores__name__access_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreAccess"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_datastore_files_api_v1_datastores__name__files_get: {
+        parameters: {
+            query?: {
+                /** @description A folder inside the datastore. */
+                path?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreListing"];
                 };
             };
             /** @description Invalid input (a malformed id, body, name or path) */
@@ -3695,6 +5643,144 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunConfigurationInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_run_datasets_api_v1_runs__run_id__datasets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetLink"][];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    link_run_dataset_api_v1_runs__run_id__datasets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetLinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetLink"];
                 };
             };
             /** @description Invalid input (a malformed id, body, name or path) */
