@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from ember.data.cache import TableCache
 from ember.data.files import ResolvedFile
 from ember.data.filters import parse_filter
 from ember.entities.data import DatasetDefinition, ParseOptions, Transform
@@ -637,7 +638,9 @@ def read_table(
         block = _STREAM_BLOCK if bound <= 10_000 else 4 << 20
         table = _read_streaming(definition, files, limit=limit, block_size=block)
     else:
-        table = _Pipeline(definition.transforms)(_read_all(definition, files))
+        cache = TableCache.from_env()
+        parse: Callable[[], pa.Table] = lambda: _read_all(definition, files)  # noqa: E731
+        table = _Pipeline(definition.transforms)(cache.read(definition, files, parse) if cache else parse())
     if limit is not None and table.num_rows > limit:
         table = table.slice(0, limit)
     if definition.timestamp_column:
