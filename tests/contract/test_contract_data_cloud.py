@@ -146,3 +146,22 @@ def test_a_shared_server_refuses_endpoints_on_internal_addresses(target: Target)
             ember.Datastore.register_s3(
                 ember.Workspace(target.backend), unique("evil"), bucket="data", endpoint=endpoint
             )
+
+
+def test_refused_credentials_are_a_clear_client_error(target: Target, azurite: AzuriteServer) -> None:
+    ws = ember.Workspace(target.backend, target=target.location)
+    container = unique("c").lower().replace("_", "-")[:40]
+    azurite.create_container(container)
+    wrong = ember.Datastore.register_azure_blob_container(
+        ws,
+        unique("wrong"),
+        account_name=azurite.account_name,
+        container_name=container,
+        account_key="d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ==",
+        endpoint=azurite.blob_endpoint,
+    )
+
+    with pytest.raises(InvalidInput, match="storage failed"):
+        ember.Dataset.File.from_files([(wrong, "**")]).register(ws, unique("nope"))
+    with pytest.raises(InvalidInput, match="storage failed"):
+        ws.backend.data.list_datastore_files(wrong.name)

@@ -13,7 +13,8 @@ import hashlib
 import json
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
 from ember.entities.data import DatasetDefinition, DatasetFile, DatasetSource, DatastoreAccess
-from ember.errors import Conflict, InvalidInput, NotFound
+from ember.errors import Conflict, EmberError, InvalidInput, NotFound
 
 __all__ = [
     "DataChangedWarning",
@@ -34,6 +35,7 @@ __all__ = [
     "open_filesystem",
     "resolve_files",
     "resolve_source",
+    "storage_errors",
 ]
 
 logger = logging.getLogger(__name__)
@@ -278,3 +280,17 @@ def check_fingerprint(
         DataChangedWarning,
         stacklevel=2,
     )
+
+
+@contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """Turn a storage client's failure (refused credentials, unreachable endpoint, missing bucket) into
+    ``InvalidInput`` naming ``what``: it is the datastore's configuration, not the server, that is wrong."""
+    try:
+        yield
+    except EmberError:
+        raise
+    except Exception as exc:
+        logger.warning("%s: %s: %s", what, type(exc).__name__, str(exc)[:500])
+        detail = " ".join(str(exc).split())[:300]
+        raise InvalidInput(f"{what}: the storage failed with {type(exc).__name__}: {detail}") from None

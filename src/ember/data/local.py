@@ -282,15 +282,15 @@ class LocalData(DataBackend):
             folder = check_relative_path(path, allow_glob=False)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
-        from ember.data.files import open_filesystem
+        from ember.data.files import open_filesystem, storage_errors
 
         access = self._access(name, write=False, internal=True)
-        fs = open_filesystem(access)
         base = posixpath.join(access.root, folder) if folder else access.root
-        try:
-            listed = fs.ls(base, detail=True)
-        except FileNotFoundError:
-            listed = []
+        with storage_errors(f"listing datastore {name!r}"):
+            try:
+                listed = open_filesystem(access).ls(base, detail=True)
+            except FileNotFoundError:
+                listed = []
         if not listed and folder:
             raise NotFound(f"datastore {name!r} has nothing under {folder!r}")
         entries = []
@@ -316,13 +316,12 @@ class LocalData(DataBackend):
     # ---- datasets -----------------------------------------------------------------------------------
 
     def _resolve(self, definition: DatasetDefinition) -> builtins.list[DatasetFile]:
-        from ember.data.files import resolve_files
+        from ember.data.files import resolve_files, storage_errors
 
-        accesses = {
-            name: self._access(name, write=False, internal=True)
-            for name in dict.fromkeys(s.datastore for s in definition.sources)
-        }
-        return [r.file for r in resolve_files(accesses, definition)]
+        names = list(dict.fromkeys(s.datastore for s in definition.sources))
+        accesses = {name: self._access(name, write=False, internal=True) for name in names}
+        with storage_errors(f"listing the files of datastore {', '.join(map(repr, names))}"):
+            return [r.file for r in resolve_files(accesses, definition)]
 
     def register_dataset(self, request: DatasetRegister) -> DatasetVersionInfo:
         from ember.data.files import fingerprint_digest
@@ -518,7 +517,7 @@ class LocalData(DataBackend):
             raise InvalidInput(f"dataset {info.name!r} version {info.version} is a file dataset, not tabular")
         try:
             from ember.data.engine import read_table
-            from ember.data.files import check_fingerprint, resolve_files
+            from ember.data.files import check_fingerprint, resolve_files, storage_errors
         except ImportError as exc:
             raise _needs_data_extra(exc) from exc
         definition = info.definition
@@ -526,14 +525,13 @@ class LocalData(DataBackend):
             name: self._access(name, write=False, internal=True)
             for name in dict.fromkeys(s.datastore for s in definition.sources)
         }
-        resolved = resolve_files(accesses, definition)
-        check_fingerprint(
-            self.get_dataset_files(dataset_id),
-            [r.file for r in resolved],
-            strict=strict,
-            what=f"dataset {info.name!r} version {info.version}",
-        )
-        return read_table(definition, resolved, limit=limit)
+        what = f"dataset {info.name!r} version {info.version}"
+        with storage_errors(f"reading {what}"):
+            resolved = resolve_files(accesses, definition)
+            check_fingerprint(
+                self.get_dataset_files(dataset_id), [r.file for r in resolved], strict=strict, what=what
+            )
+            return read_table(definition, resolved, limit=limit)
 
     def preview_dataset(self, dataset_id: str, *, rows: int = 100) -> DatasetPreview:
         _check_id(dataset_id)
