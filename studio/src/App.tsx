@@ -3,6 +3,10 @@ import { Route, Routes } from 'react-router-dom';
 import { Layout } from './components/Layout';
 import Compare from './pages/Compare';
 import Compute from './pages/Compute';
+import DatasetDetail from './pages/DatasetDetail';
+import Datasets from './pages/Datasets';
+import DatastoreBrowse from './pages/DatastoreBrowse';
+import Datastores from './pages/Datastores';
 import Environments from './pages/Environments';
 import ExperimentRuns from './pages/ExperimentRuns';
 import Experiments from './pages/Experiments';
@@ -20,6 +24,10 @@ export function App() {
         <Route path="experiments/:experimentId" element={<ExperimentRuns />} />
         <Route path="runs/:runId/*" element={<RunDetail />} />
         <Route path="compare" element={<Compare />} />
+        <Route path="datasets" element={<Datasets />} />
+        <Route path="datasets/:name/*" element={<DatasetDetail />} />
+        <Route path="datastores" element={<Datastores />} />
+        <Route path="datastores/:name" element={<DatastoreBrowse />} />
         <Route path="compute" element={<Compute />} />
         <Route path="environments" element={<Environments />} />
         <Route path="*" element={<NotFound />} />

@@ -311,11 +311,11 @@ def test_preview_shows_the_first_rows_typed(iris: dict[str, Any], cli: Cli) -> N
     preview = cli.json("dataset", "preview", "iris")
 
     assert "sepal" in table
-    assert "double" in table
+    assert "float" in table
     assert "setosa" in table
     assert "versicolor" in table
     assert "virginica" not in table  # the third row is past --rows 2
-    assert preview["columns"] == [["sepal", "double"], ["petal", "double"], ["species", "string"]]
+    assert preview["columns"] == [["sepal", "float"], ["petal", "float"], ["species", "string"]]
     assert preview["rows"][2] == [6.3, None, "virginica"]
     assert len(preview["rows"]) == 4
 

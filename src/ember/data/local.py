@@ -543,7 +543,9 @@ class LocalData(DataBackend):
             warnings.simplefilter("ignore")  # the server previews what is there now; the SDK warns
             table = self._read(dataset_id, limit=int(rows), strict=False)
         table = table.slice(0, int(rows))
-        columns = [(f.name, str(f.type)) for f in table.schema]
+        from ember.data.profile import column_type_name
+
+        columns = [(f.name, column_type_name(f.type)) for f in table.schema]
         data = [[_json_cell(v) for v in row.values()] for row in table.to_pylist()]
         return DatasetPreview(columns=columns, rows=data)
 

@@ -21,7 +21,11 @@ import pyarrow.compute as pc
 from ember.entities.data import ColumnProfile, DatasetProfile
 from ember.errors import InvalidInput
 
-__all__ = ["QUANTILES", "profile_table"]
+__all__ = [
+    "QUANTILES",
+    "column_type_name",
+    "profile_table",
+]
 
 QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 _EXACT_DISTINCT_ROWS = 1_000_000  # above this, distinct counts of numbers are estimated
@@ -37,7 +41,7 @@ def _number(value: Any) -> float | None:
     return result if math.isfinite(result) else None
 
 
-def _readable(t: pa.DataType) -> str:
+def column_type_name(t: pa.DataType) -> str:
     """The user's vocabulary for an Arrow type: int, float, string, bool, datetime, date, or Arrow's name."""
     if pa.types.is_integer(t):
         return "int"
@@ -195,7 +199,7 @@ def _profile_column(name: str, column: pa.ChunkedArray, bins: int, top: int) -> 
     t = column.type
     profile = ColumnProfile(
         name=name,
-        type=_readable(t),
+        type=column_type_name(t),
         count=len(column) - column.null_count,
         missing=column.null_count,
     )

@@ -128,3 +128,99 @@ export function useMetricHistory(
     refetchInterval: options.refetchInterval ?? false,
   });
 }
+
+// -- data: datastores and datasets (pages/Datastore*.tsx, pages/Dataset*.tsx, pages/dataset/*) ----
+
+export function useDatastores() {
+  return useQuery({
+    queryKey: ['datastores'],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/datastores', { signal })),
+  });
+}
+
+export function useDatastore(name: string) {
+  return useQuery({
+    queryKey: ['datastores', name],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/datastores/{name}', { params: { path: { name } }, signal })),
+  });
+}
+
+/** One folder of a datastore (`path` = `` for its root): folders first, then files. */
+export function useDatastoreFiles(name: string, path: string, limit = 1000) {
+  return useQuery({
+    queryKey: ['datastores', name, 'files', path, { limit }],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/datastores/{name}/files', { params: { path: { name }, query: { path, limit } }, signal })),
+  });
+}
+
+/** The latest version of every dataset. */
+export function useDatasets() {
+  return useQuery({
+    queryKey: ['datasets'],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/datasets', { signal })),
+  });
+}
+
+/** Every version of one dataset, newest first. */
+export function useDatasetVersions(name: string) {
+  return useQuery({
+    queryKey: ['datasets', name, 'versions'],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/datasets', { params: { query: { name } }, signal })),
+  });
+}
+
+export function useDatasetFiles(datasetId: string) {
+  return useQuery({
+    queryKey: ['dataset-versions', datasetId, 'files'],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/dataset-versions/{dataset_id}/files', { params: { path: { dataset_id: datasetId } }, signal })),
+    staleTime: 5 * 60_000, // a version's files never change
+  });
+}
+
+export function useDatasetPreview(datasetId: string, rows = 100) {
+  return useQuery({
+    queryKey: ['dataset-versions', datasetId, 'preview', { rows }],
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET('/api/v1/dataset-versions/{dataset_id}/preview', {
+          params: { path: { dataset_id: datasetId }, query: { rows } },
+          signal,
+        }),
+      ),
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** Query key of a version's profile, which the Recompute button replaces. */
+export const datasetProfileKey = (datasetId: string) => ['dataset-versions', datasetId, 'profile'] as const;
+
+/** A version's profile: the server computes it on the first call (seconds on large data), then caches it. */
+export function useDatasetProfile(datasetId: string, options: { enabled?: boolean } = {}) {
+  return useQuery({
+    queryKey: datasetProfileKey(datasetId),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/dataset-versions/{dataset_id}/profile', { params: { path: { dataset_id: datasetId } }, signal })),
+    staleTime: Infinity, // cached by the server until recomputed
+    enabled: options.enabled ?? true,
+  });
+}
+
+/** The runs that consumed or produced a dataset version, newest first. */
+export function useDatasetRuns(datasetId: string) {
+  return useQuery({
+    queryKey: ['dataset-versions', datasetId, 'runs'],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/dataset-versions/{dataset_id}/runs', { params: { path: { dataset_id: datasetId } }, signal })),
+  });
+}
+
+/** The datasets a run consumed and produced. */
+export function useRunDatasets(runId: string, options: { refetchInterval?: number | false } = {}) {
+  return useQuery({
+    queryKey: ['runs', runId, 'datasets'],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{run_id}/datasets', { params: { path: { run_id: runId } }, signal })),
+    refetchInterval: options.refetchInterval ?? false,
+  });
+}

@@ -5,3 +5,8 @@ import type { components } from './schema';
 export type RunSearchBody = Omit<components['schemas']['RunSearch'], 'count'> & { count?: boolean };
 export type ComputeTargetInfo = components['schemas']['ComputeTargetInfo'];
 export type EnvironmentInfo = components['schemas']['EnvironmentInfo'];
+export type DatastoreInfo = components['schemas']['DatastoreInfo'];
+export type DatastoreEntry = components['schemas']['DatastoreEntry'];
+export type DatasetVersionInfo = components['schemas']['DatasetVersionInfo'];
+export type DatasetFile = components['schemas']['DatasetFile'];
+export type DatasetLink = components['schemas']['DatasetLink'];

@@ -2,7 +2,16 @@ import { NavLink, Outlet } from 'react-router-dom';
 
 import { useWorkspace } from '../api/queries';
 import { useTheme } from '../lib/theme';
-import { ComputeIcon, EnvironmentsIcon, ExperimentsIcon, HomeIcon, MoonIcon, SunIcon } from './Icons';
+import {
+  ComputeIcon,
+  DatasetsIcon,
+  DatastoresIcon,
+  EnvironmentsIcon,
+  ExperimentsIcon,
+  HomeIcon,
+  MoonIcon,
+  SunIcon,
+} from './Icons';
 
 /** The sidebar's entries; a page others add gets a line here. */
 const NAVIGATION = [
@@ -11,6 +20,13 @@ const NAVIGATION = [
     items: [
       { to: '/', label: 'Home', icon: <HomeIcon />, end: true },
       { to: '/experiments', label: 'Experiments', icon: <ExperimentsIcon />, end: false },
+    ],
+  },
+  {
+    section: 'Data',
+    items: [
+      { to: '/datasets', label: 'Datasets', icon: <DatasetsIcon />, end: false },
+      { to: '/datastores', label: 'Datastores', icon: <DatastoresIcon />, end: false },
     ],
   },
   {

@@ -84,13 +84,13 @@ export default function RunDetail() {
           </>
         }
       />
-      <nav className="run-tabs" aria-label="Run views">
+      <nav className="tabs" aria-label="Run views">
         {TABS.map((tab) => (
           <NavLink
             key={tab.id}
             to={tab.to ? `${base}/${tab.to}` : base}
             end={tab.to === ''}
-            className={({ isActive }) => `run-tab${isActive ? ' active' : ''}`}
+            className={({ isActive }) => `tab${isActive ? ' active' : ''}`}
             data-testid={`tab-${tab.id}`}
           >
             {tab.label}

@@ -14,6 +14,7 @@ import { RunsTable } from '../../components/RunsTable';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDuration, formatNumber, runDuration } from '../../lib/format';
+import { RunDatasets } from './RunDatasets';
 import { RunDescription, RunTags } from './RunEditors';
 
 function Card({ title, children, actions, testId }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
@@ -189,6 +190,7 @@ export function RunOverview({ run, active }: { run: RunDetails; active: boolean 
           </Card>
         </div>
       </div>
+      <RunDatasets runId={info.id} active={active} />
       {configuration.isError && <ErrorBanner error={configuration.error} title="Could not load the run configuration" />}
       {config && configuration.data && (
         <Card title="Run configuration" testId="run-configuration">
