@@ -251,7 +251,7 @@ class _Dataset:
         from ember.data.files import check_fingerprint, resolve_files
 
         names = dict.fromkeys(s.datastore for s in self.definition.sources)
-        accesses = {name: Datastore(self.workspace, name)._get_access() for name in names}
+        accesses = {name: Datastore._shared(self.workspace, name)._get_access() for name in names}
         resolved = resolve_files(accesses, self.definition)
         origin = self._origin
         if origin is not None:

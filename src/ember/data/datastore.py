@@ -76,6 +76,16 @@ class Datastore:
         return cls(workspace, name)
 
     @classmethod
+    def _shared(cls, workspace: Workspace, name: str) -> Datastore:
+        """One object per workspace and name, so reads reuse its short-lived access until it expires
+        (an S3 datastore's access is an STS call)."""
+        cache: dict[str, Datastore] = workspace.__dict__.setdefault("_datastores", {})
+        found = cache.get(name)
+        if found is None:
+            found = cache[name] = cls(workspace, name)
+        return found
+
+    @classmethod
     def get_default(cls, workspace: Workspace) -> Datastore:
         """The workspace's own storage."""
         return cls(workspace, DEFAULT_DATASTORE)
@@ -89,6 +99,7 @@ class Datastore:
     def _register(cls, workspace: Workspace, **fields: Any) -> Datastore:
         credentials = {k: SecretStr(v) for k, v in fields.pop("credentials").items() if v}
         request = build(DatastoreRegister, credentials=credentials, **fields)
+        workspace.__dict__.get("_datastores", {}).pop(request.name, None)  # re-registered: new access
         return cls._from_info(workspace, workspace.backend.data.register_datastore(request))
 
     @classmethod
@@ -189,6 +200,7 @@ class Datastore:
     def unregister(self) -> None:
         """Forget this datastore (its data stays); refused while registered datasets read from it."""
         self.workspace.backend.data.delete_datastore(self.name)
+        self.workspace.__dict__.get("_datastores", {}).pop(self.name, None)
 
     # ---- what it is ---------------------------------------------------------------------------------
 

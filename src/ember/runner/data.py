@@ -43,7 +43,7 @@ def _fixed_part(path: str) -> str:
 def _direct_location(workspace: Workspace, definition: DatasetDefinition) -> str:
     """Where a dataset's (first) source lives, as a path or URL the script can open."""
     source = definition.sources[0]
-    access = Datastore(workspace, source.datastore)._get_access()
+    access = Datastore._shared(workspace, source.datastore)._get_access()
     location = posixpath.join(access.root, _fixed_part(source.path))
     return location if access.protocol == "file" else f"{access.protocol}://{location}"
 
