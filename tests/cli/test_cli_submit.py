@@ -531,3 +531,65 @@ def test_submit_logs_and_compute_work_through_ember_server(
     assert "finished training" in followed.stdout
     assert [t["name"] for t in targets["compute_targets"]] == ["local"]
     assert cli.json(*remote, "run", "show", run_id)["run"]["info"]["status"] == "Completed"
+
+
+DATA_SCRIPT = """
+import pathlib, sys
+src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+rows = sum(len(p.read_text().splitlines()) - 1 for p in sorted(src.rglob("*.csv")))
+print("ROWS", rows)
+(out / "count.csv").write_text(f"rows\\n{rows}\\n")
+"""
+
+DATA_JOB = """
+script: count.py
+source_directory: src
+experiment: with-data
+arguments: ["${{inputs.table}}", "${{outputs.counted}}"]
+inputs:
+  table: {dataset: "counted-source:1", mode: download}
+outputs:
+  counted: {register_as: row-counts, format: delimited}
+"""
+
+
+def test_a_job_file_takes_datasets_by_name_and_registers_its_output(
+    workspace: Path, project: Path, backend: Backend, cli: Cli
+) -> None:
+    ws = ember.Workspace(backend)
+    data = project / "data"
+    _write(data, "part-0.csv", "x\n1\n2\n")
+    _write(data, "part-1.csv", "x\n3\n")
+    store = ember.Datastore.register_local(ws, "files", data)
+    ember.Dataset.Tabular.from_delimited_files([(store, "*.csv")]).register(ws, "counted-source")
+    _write(project, "src/count.py", DATA_SCRIPT)
+    _write(project, "job.yml", DATA_JOB)
+
+    result = cli("run", "submit", "-f", "job.yml", "--stream")
+
+    assert result.exit_code == 0, result.output
+    assert "ROWS 3" in result.stdout
+    produced = ember.Dataset.get_by_name(ws, "row-counts")
+    assert list(produced.to_pandas_dataframe()["rows"]) == [3]
+    assert [link.direction for link in produced.get_runs()] == ["output"]
+
+
+def test_a_job_file_input_naming_an_unknown_dataset_is_refused(
+    workspace: Path, project: Path, backend: Backend, cli: Cli
+) -> None:
+    _write(project, "src/count.py", DATA_SCRIPT)
+    _write(project, "job.yml", DATA_JOB.replace("counted-source:1", "no-such-dataset"))
+
+    result = cli("run", "submit", "-f", "job.yml")
+
+    assert result.exit_code != 0
+    assert "no-such-dataset" in result.output
+    assert not _has_experiment(backend, "with-data")  # refused before anything was created
+
+
+def _has_experiment(backend: Backend, name: str) -> bool:
+    try:
+        backend.tracking.get_experiment_by_name(name)
+    except ember.errors.NotFound:
+        return False
+    return True

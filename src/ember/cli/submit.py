@@ -58,7 +58,9 @@ CONFIG_KEYS = (
 )
 #: Keys of a job file about the run itself.
 RUN_KEYS = ("experiment", "display_name", "description", "tags")
-JOB_KEYS = (*RUN_KEYS, *CONFIG_KEYS)
+#: Datasets by name (resolved to versions when submitting) and output folders registered as datasets.
+DATA_KEYS = ("inputs", "outputs")
+JOB_KEYS = (*RUN_KEYS, *CONFIG_KEYS, *DATA_KEYS)
 
 
 # -- following a run ---------------------------------------------------------------------------------
@@ -159,6 +161,8 @@ class _Job:
     display_name: str | None = None
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)  # name -> "dataset[:version]" or a mapping
+    outputs: dict[str, Any] = field(default_factory=dict)  # name -> mapping of OutputDatasetConfig fields
 
 
 def _pairs(values: list[str] | None, *, option: str) -> dict[str, str]:
@@ -296,6 +300,10 @@ def _job_from_file(
         data["env_vars"] = {**(data.get("env_vars") or {}), **env_vars}
     data.update({k: v for k, v in overrides.items() if v is not None})
     run_data = {key: data.pop(key, None) for key in RUN_KEYS}
+    data_keys = {key: data.pop(key, None) or {} for key in DATA_KEYS}
+    for key, value in data_keys.items():
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{where}: {key} must be a mapping of names to datasets, e.g. `train: iris:2`")
     try:
         config = ScriptRunConfig.from_dict(data, base=path.resolve().parent)
     except InvalidInput as exc:
@@ -306,7 +314,54 @@ def _job_from_file(
         display_name=run_data["display_name"],
         description=run_data["description"],
         tags={**(run_data["tags"] or {}), **tags},
+        inputs=data_keys["inputs"],
+        outputs=data_keys["outputs"],
     )
+
+
+def _add_job_data(backend: Backend, job: _Job) -> None:
+    """Resolve the job file's inputs (dataset names) to versions and add them and its outputs to the run.
+
+    An input is ``NAME``, ``NAME:VERSION`` or a mapping ``{dataset, version, mode, path_on_compute}``;
+    the arguments refer to them as ``${{inputs.NAME}}`` and ``${{outputs.NAME}}``.
+    """
+    from ember.jobs.config import OutputDatasetConfig
+
+    for name, spec in job.inputs.items():
+        fields = {"dataset": spec} if isinstance(spec, str) else spec
+        if not isinstance(fields, dict) or not isinstance(fields.get("dataset"), str):
+            raise InvalidInput(f"input {name!r}: give the dataset as NAME, NAME:VERSION or {{dataset: NAME}}")
+        dataset, _, version = str(fields["dataset"]).partition(":")
+        number = fields.get("version", version or None)
+        if number in (None, "latest"):
+            number = None
+        elif not str(number).isdigit():
+            raise InvalidInput(f"input {name!r}: a dataset version is a number or latest, not {number!r}")
+        info = backend.data.get_dataset(dataset, None if number is None else int(number))
+        mode = fields.get("mode", "direct")
+        if mode not in ("direct", "download"):
+            raise InvalidInput(f"input {name!r}: mode is direct or download, not {mode!r}")
+        unknown = set(fields) - {"dataset", "version", "mode", "path_on_compute"}
+        if unknown:
+            raise InvalidInput(f"input {name!r} has unknown keys {sorted(unknown)}")
+        job.config.inputs.append(
+            {
+                "name": name,
+                "dataset_id": info.id,
+                "mode": mode,
+                "path_on_compute": fields.get("path_on_compute"),
+            }
+        )
+    for name, spec in job.outputs.items():
+        fields = spec if isinstance(spec, dict) else {}
+        unknown = set(fields) - {"datastore", "path", "register_as", "format"}
+        if unknown:
+            raise InvalidInput(f"output {name!r} has unknown keys {sorted(unknown)}")
+        destination = (fields["datastore"], fields.get("path")) if fields.get("datastore") else None
+        output = OutputDatasetConfig(
+            name, destination, register_as=fields.get("register_as"), format=fields.get("format")
+        )
+        job.config.outputs.append(output.to_output())
 
 
 def _check_ready(job: _Job) -> None:
@@ -508,6 +563,7 @@ def _submit(ctx: typer.Context, job: _Job, *, wait: bool, stream: bool, json_out
     # While streaming, stdout is the script's output alone; what Ember says goes to stderr.
     chatter = err_console() if stream else out_console()
     with open_workspace(ctx) as backend:
+        _add_job_data(backend, job)
         _keep_workspace_out_of_snapshot(backend, job.config.source_directory)
         exp = Experiment(Workspace(backend), str(job.experiment))
         run = exp.submit(

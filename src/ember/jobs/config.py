@@ -35,7 +35,7 @@ class OutputDatasetConfig:
     def __init__(
         self,
         name: str,
-        destination: tuple[Any, str] | None = None,
+        destination: tuple[Any, str | None] | None = None,
         *,
         register_as: str | None = None,
         format: str | None = None,
