@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,13 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+def _settle() -> None:
+    """Wait for the cache's background writers, as a later process would find their entries."""
+    for thread in threading.enumerate():
+        if thread.name == "ember-table-cache":
+            thread.join(timeout=30)
+
+
 def _read(root: Path, *, transforms: list[dict[str, object]] | None = None) -> object:
     definition = DatasetDefinition.model_validate(
         {
@@ -46,7 +54,9 @@ def _read(root: Path, *, transforms: list[dict[str, object]] | None = None) -> o
         }
     )
     access = DatastoreAccess(datastore="raw", protocol="file", root=str(root))
-    return engine.read_table(definition, resolve_files({"raw": access}, definition))
+    table = engine.read_table(definition, resolve_files({"raw": access}, definition))
+    _settle()
+    return table
 
 
 def _write(root: Path, name: str, rows: int, start: int = 0) -> None:

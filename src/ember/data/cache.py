@@ -24,6 +24,8 @@ import hashlib
 import json
 import logging
 import os
+import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,6 +42,17 @@ logger = logging.getLogger(__name__)
 _DEFAULT_MAX_BYTES = 20 << 30
 _DEFAULT_MIN_BYTES = 32 << 20
 _FORMAT_VERSION = "1"  # bump when the parsing code changes what a cached table holds
+
+
+def _combined(table: pa.Table) -> pa.Table:
+    """The table with each column in one chunk where Arrow allows it (text over 2 GiB stays chunked)."""
+    columns = []
+    for column in table.columns:
+        try:
+            columns.append(column.combine_chunks())
+        except (pa.ArrowInvalid, pa.ArrowCapacityError):
+            columns.append(column)
+    return pa.table(columns, schema=table.schema)
 
 
 class TableCache:
@@ -109,18 +122,21 @@ class TableCache:
             logger.debug("parsed-table cache hit %s", key[:12])
             return table
         table = parse()
-        self._store(path, table)
+        if table.nbytes <= self.max_bytes:
+            # Written beside the caller's work: Arrow memory is immutable, so the caller may use the table
+            # meanwhile. Not a daemon: the interpreter waits for the entry at exit rather than lose it.
+            threading.Thread(target=self._store, args=(path, table), name="ember-table-cache").start()
         return table
 
     def _store(self, path: Path, table: pa.Table) -> None:
-        size = table.nbytes
-        if size > self.max_bytes:
-            return
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table, max_chunksize=1 << 20)
+            # One chunk per column: pandas then takes numbers without copying them (0.06 s against
+            # 0.2-0.8 s for a 1 GB CSV's table of 16 MB blocks).
+            combined = _combined(table)
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, combined.schema) as writer:
+                writer.write_table(combined)
             os.replace(tmp, path)
         except OSError as exc:  # a full or read-only disk costs the cache, never the read
             logger.warning("could not cache a parsed table in %s: %s", self.root, exc)
@@ -130,6 +146,10 @@ class TableCache:
         self._evict(keep=path)
 
     def _evict(self, *, keep: Path) -> None:
+        for stale in self.root.glob("*/.*.tmp"):  # a writer that died; a live one renames within seconds
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > 3600:
+                    stale.unlink()
         entries = []
         for item in self.root.glob("*/*.arrow"):
             with contextlib.suppress(OSError):
