@@ -8,17 +8,12 @@ aiohttp) against the well-known development account ``devstoreaccount1``; nothin
 
 from __future__ import annotations
 
-import atexit
 import shutil
-import subprocess
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO
 
-from support.ports import free_port
+from support.loopback import LoopbackServer, LoopbackServerError
 
 __all__ = [
     "ACCOUNT_KEY",
@@ -43,7 +38,7 @@ class AzuriteUnavailable(RuntimeError):
     """Node.js or the pinned Azurite package is missing, so the server cannot start."""
 
 
-class AzuriteServerError(RuntimeError):
+class AzuriteServerError(LoopbackServerError):
     """Azurite did not start; the message carries its log."""
 
 
@@ -61,22 +56,20 @@ def _find_node() -> str:
     return node
 
 
-class AzuriteServer:
+class AzuriteServer(LoopbackServer):
     """Azurite's blob service on 127.0.0.1: ``start()``, use ``connection_string``, ``stop()``.
 
     The constructor raises ``AzuriteUnavailable`` when Node.js or the package is missing.
     """
 
+    label = "Azurite"
+    error = AzuriteServerError
     account_name = ACCOUNT_NAME
     account_key = ACCOUNT_KEY
 
     def __init__(self, *, startup_timeout: float = 30.0) -> None:
         self.node = _find_node()
-        self.startup_timeout = startup_timeout
-        self.port: int | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        super().__init__(startup_timeout=startup_timeout)
 
     @property
     def blob_endpoint(self) -> str:
@@ -104,77 +97,22 @@ class AzuriteServer:
         with BlobServiceClient.from_connection_string(self.connection_string) as service:
             service.create_container(name)
 
-    def start(self) -> None:
-        """Start the server and return once it answers HTTP; safe to call twice."""
-        if self._process is not None:
-            return
-        atexit.register(self.stop)  # do not leak a server if the session dies early
-        # The free port may be taken before the server binds it; try a few before giving up.
-        attempts = 3
-        for attempt in range(1, attempts + 1):
-            try:
-                self._start_once()
-                return
-            except AzuriteServerError:
-                self.stop()
-                if attempt == attempts:
-                    raise
-
-    def stop(self) -> None:
-        """Stop the server (terminate, then kill after 5 s); safe to call twice."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        if self._workdir is not None:
-            self._workdir.cleanup()
-            self._workdir = None
-
-    def _start_once(self) -> None:
-        self.port = free_port()
-        self._log = tempfile.TemporaryFile(prefix="ember-azurite-")  # noqa: SIM115 - lives as long as the server
-        # In memory, Azurite writes nothing, but it refuses --location then; run it in an empty
-        # folder so a future version that does write cannot litter the checkout.
-        self._workdir = tempfile.TemporaryDirectory(prefix="ember-azurite-")
-        self._process = subprocess.Popen(
-            [
-                self.node,
-                str(BLOB_MAIN),
-                "--blobHost",
-                "127.0.0.1",
-                "--blobPort",
-                str(self.port),
-                "--inMemoryPersistence",
-                "--silent",
-                "--loose",
-                # azure-storage-blob may send an API version newer than this Azurite knows.
-                "--skipApiVersionCheck",
-                "--disableTelemetry",
-            ],
-            cwd=self._workdir.name,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise AzuriteServerError(
-                    f"Azurite exited with code {self._process.returncode}:\n{self._tail()}"
-                )
-            if self._answers():
-                return
-            time.sleep(0.05)
-        raise AzuriteServerError(
-            f"Azurite did not answer within {self.startup_timeout:.0f} s:\n{self._tail()}"
-        )
+    def _command(self, port: int, workdir: str) -> list[str]:
+        # In memory, Azurite writes nothing (and refuses --location then).
+        return [
+            self.node,
+            str(BLOB_MAIN),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--inMemoryPersistence",
+            "--silent",
+            "--loose",
+            # azure-storage-blob may send an API version newer than this Azurite knows.
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+        ]
 
     def _answers(self) -> bool:
         # An unsigned request gets 403; the Server header tells Azurite from whatever else took the port.
@@ -186,16 +124,3 @@ class AzuriteServer:
         except OSError:
             return False
         return server.startswith("Azurite-Blob")
-
-    def _tail(self, limit: int = 4000) -> str:
-        if self._log is None:
-            return ""
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")[-limit:]
-
-    def __enter__(self) -> AzuriteServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

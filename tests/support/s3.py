@@ -7,16 +7,11 @@ nothing in the test process is patched. State lives in the server's memory and d
 
 from __future__ import annotations
 
-import atexit
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
-from typing import IO
 
-from support.ports import free_port
+from support.loopback import LoopbackServer, LoopbackServerError
 
 __all__ = ["MotoServer", "MotoServerError"]
 
@@ -24,23 +19,19 @@ __all__ = ["MotoServer", "MotoServerError"]
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-class MotoServerError(RuntimeError):
+class MotoServerError(LoopbackServerError):
     """The moto server did not start; the message carries its log."""
 
 
-class MotoServer:
+class MotoServer(LoopbackServer):
     """One ``python -m moto.server`` process on 127.0.0.1: ``start()``, use ``endpoint_url``, ``stop()``."""
 
+    label = "moto"
+    error = MotoServerError
     # moto accepts any credentials; these are what the helpers here sign with.
     access_key_id = "ember-test-key"
     secret_access_key = "ember-test-secret"
     region = "us-east-1"
-
-    def __init__(self, *, startup_timeout: float = 30.0) -> None:
-        self.startup_timeout = startup_timeout
-        self.port: int | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -62,58 +53,8 @@ class MotoServer:
         )
         s3.create_bucket(Bucket=name)
 
-    def start(self) -> None:
-        """Start the server and return once it answers HTTP; safe to call twice."""
-        if self._process is not None:
-            return
-        atexit.register(self.stop)  # do not leak a server if the session dies early
-        # The free port may be taken before the server binds it; try a few before giving up.
-        attempts = 3
-        for attempt in range(1, attempts + 1):
-            try:
-                self._start_once()
-                return
-            except MotoServerError:
-                self.stop()
-                if attempt == attempts:
-                    raise
-
-    def stop(self) -> None:
-        """Stop the server (terminate, then kill after 5 s); safe to call twice."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def _start_once(self) -> None:
-        self.port = free_port()
-        # A file, not a pipe: the server logs every request, and an unread pipe would fill and stall it.
-        self._log = tempfile.TemporaryFile(prefix="ember-moto-")  # noqa: SIM115 - lives as long as the server
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise MotoServerError(
-                    f"moto server exited with code {self._process.returncode}:\n{self._tail()}"
-                )
-            if self._answers():
-                return
-            time.sleep(0.05)
-        raise MotoServerError(
-            f"moto server did not answer within {self.startup_timeout:.0f} s:\n{self._tail()}"
-        )
+    def _command(self, port: int, workdir: str) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
 
     def _answers(self) -> bool:
         try:
@@ -123,16 +64,3 @@ class MotoServer:
             return True  # any HTTP answer means it is serving
         except OSError:
             return False
-
-    def _tail(self, limit: int = 4000) -> str:
-        if self._log is None:
-            return ""
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")[-limit:]
-
-    def __enter__(self) -> MotoServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
