@@ -23,6 +23,7 @@ _LAZY = {
     "FileDataset": "ember.data.dataset",
     "DatasetConsumptionConfig": "ember.data.dataset",
     "OutputDatasetConfig": "ember.jobs.config",
+    "Model": "ember.registry.model",
     "errors": "ember.errors",
     "estimators": "ember.jobs.estimators",
 }
@@ -35,6 +36,7 @@ __all__ = [
     "Environment",
     "Experiment",
     "FileDataset",
+    "Model",
     "OutputDatasetConfig",
     "Run",
     "ScriptRunConfig",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from ember.environments.sdk import Environment
     from ember.jobs import estimators
     from ember.jobs.config import OutputDatasetConfig, ScriptRunConfig
+    from ember.registry.model import Model
     from ember.tracking.experiment import Experiment
     from ember.tracking.run import Run
     from ember.workspace import Workspace

@@ -11,23 +11,25 @@ from abc import ABC
 from ember.data.contract import DataBackend
 from ember.environments.contract import EnvironmentsBackend
 from ember.jobs.contract import JobsBackend
+from ember.registry.contract import RegistryBackend
 from ember.tracking.contract import TrackingBackend
 
 __all__ = ["Backend"]
 
 
 class Backend(ABC):
-    """One workspace's capabilities, one attribute per area: tracking, jobs, environments, data."""
+    """One workspace's capabilities, one attribute per area: tracking, jobs, environments, data, registry."""
 
     kind: str  # "local" | "remote"
     tracking: TrackingBackend
     jobs: JobsBackend
     environments: EnvironmentsBackend
     data: DataBackend
+    registry: RegistryBackend
 
     def close(self) -> None:
         """Release connections, pools and background threads."""
-        for area in ("jobs", "data", "environments", "tracking"):
+        for area in ("jobs", "registry", "data", "environments", "tracking"):
             contract = getattr(self, area, None)  # a test double may provide only some areas
             if contract is not None:
                 contract.close()

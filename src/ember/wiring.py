@@ -41,6 +41,7 @@ class LocalBackend(Backend):
         from ember.data.local import LocalData
         from ember.environments.local import LocalEnvironments
         from ember.jobs.local import LocalJobs
+        from ember.registry.local import LocalRegistry
         from ember.store.database import Database
         from ember.tracking.local import LocalTracking
 
@@ -72,6 +73,7 @@ class LocalBackend(Backend):
             artifact_uri=artifact_uri,
             log_dir=folder / ".runner-logs" if folder else None,
         )
+        self.registry = LocalRegistry(database=self.database, blobs=self.blobs)
         self.jobs = LocalJobs(
             database=self.database,
             blobs=self.blobs,
@@ -91,6 +93,7 @@ class RemoteBackend(Backend):
         from ember.data.remote import RemoteData
         from ember.environments.remote import RemoteEnvironments
         from ember.jobs.remote import RemoteJobs
+        from ember.registry.remote import RemoteRegistry
         from ember.tracking.remote import RemoteTracking
         from ember.transport import HttpClient
 
@@ -100,6 +103,7 @@ class RemoteBackend(Backend):
         self.jobs = RemoteJobs(self.client)
         self.environments = RemoteEnvironments(self.client)
         self.data = RemoteData(self.client)
+        self.registry = RemoteRegistry(self.client)
 
     def close(self) -> None:
         super().close()

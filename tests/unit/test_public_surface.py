@@ -14,6 +14,7 @@ PUBLIC = [
     "Environment",
     "Experiment",
     "FileDataset",
+    "Model",
     "OutputDatasetConfig",
     "Run",
     "ScriptRunConfig",

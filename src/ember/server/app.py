@@ -35,6 +35,7 @@ from ember.errors import EmberError
 from ember.server.routes.data import router as data_router
 from ember.server.routes.environments import router as environments_router
 from ember.server.routes.jobs import router as jobs_router
+from ember.server.routes.registry import router as registry_router
 from ember.server.routes.tracking import add_raw_body_schemas
 from ember.server.routes.tracking import router as tracking_router
 from ember.server.security import SecurityMiddleware
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(jobs_router, prefix=API_PREFIX)
     app.include_router(environments_router, prefix=API_PREFIX)
     app.include_router(data_router, prefix=API_PREFIX)
+    app.include_router(registry_router, prefix=API_PREFIX)
     build_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -18,8 +18,15 @@ __all__ = ["HEAD_REVISION", "Database", "normalize_db_url"]
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0005"
-_REVISIONS = ["0001", "0002", "0003", "0004", "0005"]  # in order; the last is the head the code expects
+HEAD_REVISION = "0006"
+_REVISIONS = [
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+]  # in order; the last is the head the code expects
 
 
 def normalize_db_url(url: str) -> str:

@@ -294,6 +294,75 @@ dataset_profiles = Table(
     Column("created_time", Float, nullable=False),
 )
 
+# Registered models: one row per version; files are content-addressed blobs (``model_files``), so
+# registering the same bytes again stores nothing new. ``flavors``/``signature``: an MLflow model's MLmodel.
+models = Table(
+    "models",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("description", Text),
+    Column("framework", String(100)),
+    Column("framework_version", String(100)),
+    Column("file_count", Integer, nullable=False),
+    Column("total_size", BigInteger, nullable=False),
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("experiment_id", ID, ForeignKey("experiments.id", ondelete="SET NULL")),
+    Column("format", String(10), nullable=False),
+    Column("flavors", Text),
+    Column("signature", Text),
+    Column("created_time", Float, nullable=False),
+    UniqueConstraint("name", "version"),
+)
+
+model_files = Table(
+    "model_files",
+    metadata,
+    Column("model_id", ID, ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("executable", Integer, nullable=False),
+    Index("ix_model_files_digest", "digest"),
+)
+
+model_tags = Table(
+    "model_tags",
+    metadata,
+    Column("model_id", ID, ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    Index("ix_model_tags_key_value", "key", "value"),
+)
+
+model_properties = Table(
+    "model_properties",
+    metadata,
+    Column("model_id", ID, ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    Index("ix_model_properties_key_value", "key", "value"),
+)
+
+# An alias names one version of a model ("production"), moved by setting it again.
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("alias", String(63), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+model_datasets = Table(
+    "model_datasets",
+    metadata,
+    Column("model_id", ID, ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(255), primary_key=True),
+    Column("dataset_id", ID, ForeignKey("dataset_versions.id", ondelete="CASCADE"), nullable=False),
+    Index("ix_model_datasets_dataset_id", "dataset_id"),
+)
+
 # Every column that references a content-addressed blob; garbage collection frees a blob only when
 # no row in any of them names it. Later features (snapshots, models) add theirs here.
-BLOB_REFERENCES = [artifacts.c.digest, snapshots.c.digest, snapshot_files.c.digest]
+BLOB_REFERENCES = [artifacts.c.digest, snapshots.c.digest, snapshot_files.c.digest, model_files.c.digest]

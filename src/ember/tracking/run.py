@@ -332,6 +332,15 @@ class Run:
         """The dataset versions the run produced, by output name."""
         return self._datasets("output")
 
+    # -- models --------------------------------------------------------------------------------------
+    def register_model(self, model_name: str, model_path: str, **fields: Any) -> Any:
+        """Register this run's stored file or folder (e.g. ``outputs/model.pkl``) as the next version of
+        ``model_name``, with the run (and its experiment) as lineage; no bytes are copied. ``fields``:
+        tags, properties, description, datasets, framework, framework_version."""
+        from ember.registry.model import Model  # the registry sits above tracking, as data does
+
+        return Model.register_from_run(self.experiment.workspace, self.id, model_name, model_path, **fields)
+
     # -- reading -----------------------------------------------------------------------------------
     def get_details(self) -> dict[str, Any]:
         """Everything known about the run, as plain data."""

@@ -1,0 +1,3 @@
+"""The model registry: versioned models of content-addressed files, aliases, search and lineage."""
+
+__all__: list[str] = []
