@@ -161,6 +161,7 @@ class EmberGroup(TyperGroup):
         "compute",
         "datastore",
         "dataset",
+        "model",
         "gc",
         "server",
         "studio",

@@ -368,8 +368,8 @@ class LocalRegistry(RegistryBackend):
     @staticmethod
     def _unknown(name: str) -> str:
         return (
-            f"model {name!r} not found: register it with ember.Model.register(ws, model_name={name!r}, ...); "
-            "`ember model list` shows the registered ones"
+            f"model {name!r} not found: register it (ember.Model.register, run.register_model or "
+            "`ember model register`); `ember model list` shows the registered ones"
         )
 
     @staticmethod
