@@ -24,6 +24,7 @@ _LAZY = {
     "DatasetConsumptionConfig": "ember.data.dataset",
     "OutputDatasetConfig": "ember.jobs.config",
     "Model": "ember.registry.model",
+    "InferenceConfig": "ember.serving.config",
     "errors": "ember.errors",
     "estimators": "ember.jobs.estimators",
 }
@@ -36,6 +37,7 @@ __all__ = [
     "Environment",
     "Experiment",
     "FileDataset",
+    "InferenceConfig",
     "Model",
     "OutputDatasetConfig",
     "Run",
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from ember.jobs import estimators
     from ember.jobs.config import OutputDatasetConfig, ScriptRunConfig
     from ember.registry.model import Model
+    from ember.serving.config import InferenceConfig
     from ember.tracking.experiment import Experiment
     from ember.tracking.run import Run
     from ember.workspace import Workspace

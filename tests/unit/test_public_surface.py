@@ -14,6 +14,7 @@ PUBLIC = [
     "Environment",
     "Experiment",
     "FileDataset",
+    "InferenceConfig",
     "Model",
     "OutputDatasetConfig",
     "Run",

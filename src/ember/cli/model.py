@@ -1,4 +1,4 @@
-"""``ember model register|list|show|download|delete|alias|tag``: registered, versioned models.
+"""``ember model register|list|show|download|package|delete|alias|tag``: registered, versioned models.
 
 A model version is named ``NAME:VERSION`` (``iris-clf:3``) or ``NAME:ALIAS`` (``iris-clf:production``);
 ``NAME`` alone is the latest version where a command reads a model. Commands that change or delete one
@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Register models (local files or a run's outputs), find, tag, alias, download and delete them.",
+    help="Register models (local files or a run's outputs), find, tag, alias, download, package and delete "
+    "them.",
     no_args_is_help=True,
 )
 alias_app = typer.Typer(
@@ -440,6 +441,74 @@ def download(
             f" ({_plural(len(files), 'file')}, {format_bytes(info.total_size)}) to {written}.",
         )
     )
+
+
+@app.command("package")
+def package(
+    ctx: typer.Context,
+    model: ModelArg,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="DIR",
+            help="An empty or new folder to write the build context into.",
+            show_default=False,
+        ),
+    ],
+    inference_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--inference-config",
+            "-i",
+            metavar="FILE",
+            help="inference.yml: entry_script, source_directory (relative to the file) and environment "
+            "(NAME[:VERSION]); optional for an MLflow model, served with pyfunc.",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Write a Docker build context that serves a model version outside Ember (docker build, docker run)."""
+    from ember.registry.model import Model
+    from ember.serving.config import InferenceConfig
+    from ember.serving.package import PORT, write_package
+    from ember.workspace import Workspace
+
+    name, version = _model_ref(model, param="NAME")
+    inference = InferenceConfig.from_yaml(inference_config) if inference_config is not None else None
+    with open_workspace(ctx) as backend:
+        workspace = Workspace(backend)
+        found = Model(workspace, name, version=version)
+        if (inference is None or inference.entry_script is None) and found.info.format != "mlflow":
+            raise InvalidInput(
+                f"model {found.name!r} version {found.version} is not an MLflow model, so it needs an entry "
+                "script: pass --inference-config inference.yml (entry_script: score.py, with init() and "
+                "run(raw_data))"
+            )
+        written = write_package(workspace=workspace, models=[found], inference=inference, target_dir=output)
+    info = found.info
+    files = sorted(p.relative_to(written).as_posix() for p in written.rglob("*") if p.is_file())
+    if json_output:
+        emit_json(
+            {
+                "name": info.name,
+                "version": info.version,
+                "id": info.id,
+                "path": str(written.resolve()),
+                "files": files,
+            }
+        )
+        return
+    out = out_console()
+    out.print(
+        Text.assemble(
+            "Packaged ", _label(info), f" ({_plural(len(files), 'file')}) into {written.resolve()}."
+        )
+    )
+    out.print(Text(f"Build and run it: docker build -t {info.name.lower()} {written}"), soft_wrap=True)
+    out.print(Text(f"                  docker run -p {PORT}:{PORT} {info.name.lower()}"), soft_wrap=True)
 
 
 # -- changing ----------------------------------------------------------------------------------------
