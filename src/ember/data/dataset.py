@@ -26,7 +26,7 @@ from ember.entities.data import (
     DatasetVersionInfo,
     ParseOptions,
 )
-from ember.errors import InvalidInput
+from ember.errors import InvalidInput, NotFound
 from ember.tracking.validation import build
 
 if TYPE_CHECKING:
@@ -212,7 +212,11 @@ class _Dataset:
             raise InvalidInput("register needs a name: dataset.register(ws, 'name')")
         run_id = getattr(source_run, "id", source_run)
         if run_id is None and os.environ.get("EMBER_RUN_ID") and os.environ.get("EMBER_WORKSPACE"):
-            run_id = os.environ["EMBER_RUN_ID"]
+            # Inside a submitted run: the run produced this version, when it belongs to this workspace.
+            try:
+                run_id = ws.backend.tracking.get_run(os.environ["EMBER_RUN_ID"]).info.id
+            except (NotFound, InvalidInput):
+                run_id = None
         request = build(
             DatasetRegister,
             name=name,
