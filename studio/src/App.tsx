@@ -11,6 +11,8 @@ import Environments from './pages/Environments';
 import ExperimentRuns from './pages/ExperimentRuns';
 import Experiments from './pages/Experiments';
 import Home from './pages/Home';
+import ModelDetail from './pages/ModelDetail';
+import Models from './pages/Models';
 import NotFound from './pages/NotFound';
 import RunDetail from './pages/RunDetail';
 
@@ -28,6 +30,8 @@ export function App() {
         <Route path="datasets/:name/*" element={<DatasetDetail />} />
         <Route path="datastores" element={<Datastores />} />
         <Route path="datastores/:name" element={<DatastoreBrowse />} />
+        <Route path="models" element={<Models />} />
+        <Route path="models/:name/*" element={<ModelDetail />} />
         <Route path="compute" element={<Compute />} />
         <Route path="environments" element={<Environments />} />
         <Route path="*" element={<NotFound />} />

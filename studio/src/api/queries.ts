@@ -2,7 +2,7 @@
  * Shared react-query hooks for data several pages show. Query keys start with the API area
  * (`['workspace']`, `['experiments', ...]`, `['runs', ...]`) so a page can invalidate an area.
  */
-import { useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 
 import { api, unwrap } from './client';
 import type { RunSearchBody } from './types';
@@ -222,5 +222,46 @@ export function useRunDatasets(runId: string, options: { refetchInterval?: numbe
     queryKey: ['runs', runId, 'datasets'],
     queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{run_id}/datasets', { params: { path: { run_id: runId } }, signal })),
     refetchInterval: options.refetchInterval ?? false,
+  });
+}
+
+// -- models: the registry (pages/Models.tsx, pages/ModelDetail.tsx, pages/model/*) ---------------
+// Keys: ['models', ...] for lists (a change to any version invalidates them all), ['model-versions', id, ...]
+// for what belongs to one version and never changes (its files).
+
+/** Model versions matching `tags` (`KEY` or `KEY=VALUE`, all must hold): the latest of each model, or every version. */
+export function useModels(options: { latest: boolean; tags?: readonly string[] }) {
+  const tags = [...(options.tags ?? [])];
+  return useQuery({
+    queryKey: ['models', 'list', { latest: options.latest, tags }],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/models', { params: { query: { latest: options.latest, tag: tags } }, signal })),
+    placeholderData: keepPreviousData, // the table stays while a new search is asked
+  });
+}
+
+/** Every version of one model, newest first (an unknown name is an empty list). */
+export function useModelVersions(name: string) {
+  return useQuery({
+    queryKey: ['models', name, 'versions'],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/models', { params: { query: { name } }, signal })),
+  });
+}
+
+/** The models registered from a run's outputs. */
+export function useRunModels(runId: string, options: { refetchInterval?: number | false } = {}) {
+  return useQuery({
+    queryKey: ['models', 'list', { runId }],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/models', { params: { query: { run_id: runId } }, signal })),
+    refetchInterval: options.refetchInterval ?? false,
+  });
+}
+
+export function useModelFiles(modelId: string) {
+  return useQuery({
+    queryKey: ['model-versions', modelId, 'files'],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/model-versions/{model_id}/files', { params: { path: { model_id: modelId } }, signal })),
+    staleTime: 5 * 60_000, // a version's files never change
   });
 }

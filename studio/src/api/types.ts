@@ -10,3 +10,7 @@ export type DatastoreEntry = components['schemas']['DatastoreEntry'];
 export type DatasetVersionInfo = components['schemas']['DatasetVersionInfo'];
 export type DatasetFile = components['schemas']['DatasetFile'];
 export type DatasetLink = components['schemas']['DatasetLink'];
+export type ModelInfo = components['schemas']['ModelInfo'];
+export type ModelFile = components['schemas']['ModelFile'];
+export type ModelDatasetRef = components['schemas']['ModelDatasetRef'];
+export type ModelUpdate = components['schemas']['ModelUpdate'];

@@ -65,6 +65,14 @@ export const DatastoresIcon = () => (
   </Icon>
 );
 
+export const ModelsIcon = () => (
+  <Icon>
+    <path d="M12 2.5 20.5 7v10L12 21.5 3.5 17V7Z" />
+    <path d="m3.5 7 8.5 4.5L20.5 7" />
+    <path d="M12 11.5v10" />
+  </Icon>
+);
+
 export const FolderIcon = () => (
   <Icon>
     <path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2.5h8.5A1.5 1.5 0 0 1 21 9v9.5a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 18.5Z" />

@@ -9,6 +9,7 @@ import {
   EnvironmentsIcon,
   ExperimentsIcon,
   HomeIcon,
+  ModelsIcon,
   MoonIcon,
   SunIcon,
 } from './Icons';
@@ -32,6 +33,7 @@ const NAVIGATION = [
   {
     section: 'Assets',
     items: [
+      { to: '/models', label: 'Models', icon: <ModelsIcon />, end: false },
       { to: '/compute', label: 'Compute', icon: <ComputeIcon />, end: false },
       { to: '/environments', label: 'Environments', icon: <EnvironmentsIcon />, end: false },
     ],

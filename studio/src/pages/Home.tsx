@@ -1,6 +1,6 @@
 import { Link } from 'react-router-dom';
 
-import { useDatasets, useDatastores, useExperiments, useRunSearch, useWorkspace } from '../api/queries';
+import { useDatasets, useDatastores, useExperiments, useModels, useRunSearch, useWorkspace } from '../api/queries';
 import { EmptyState } from '../components/EmptyState';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PageHeader } from '../components/PageHeader';
@@ -65,6 +65,7 @@ export default function Home() {
   const experiments = useExperiments('active');
   const datasets = useDatasets();
   const datastores = useDatastores();
+  const models = useModels({ latest: true });
   const recent = useRunSearch({ max_results: 10, lifecycle: 'active', order_by: ['attributes.created_time DESC'] });
   const active = useRunSearch(
     { max_results: 50, lifecycle: 'active', filter: ACTIVE_FILTER, order_by: ['attributes.created_time DESC'] },
@@ -80,7 +81,7 @@ export default function Home() {
     <div className="page">
       <PageHeader
         title={workspace.data ? workspace.data.name : 'Home'}
-        subtitle="Experiments, runs, what is running now and the data in this workspace."
+        subtitle="Experiments, runs, what is running now, and the data and models in this workspace."
       />
       {experiments.isError && <ErrorBanner error={experiments.error} onRetry={() => void experiments.refetch()} />}
       <div className="stats">
@@ -93,6 +94,7 @@ export default function Home() {
         <Stat label="Running now" value={activeCount} />
         <Stat label="Datasets" value={datasets.data ? String(datasets.data.length) : datasets.isError ? '—' : '…'} to="/datasets" />
         <Stat label="Datastores" value={datastores.data ? String(datastores.data.length) : datastores.isError ? '—' : '…'} to="/datastores" />
+        <Stat label="Models" value={models.data ? String(models.data.length) : models.isError ? '—' : '…'} to="/models" />
       </div>
 
       {recent.isPending ? (

@@ -16,6 +16,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { formatDuration, formatNumber, runDuration } from '../../lib/format';
 import { RunDatasets } from './RunDatasets';
 import { RunDescription, RunTags } from './RunEditors';
+import { RunModels } from './RunModels';
 
 function Card({ title, children, actions, testId }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
   return (
@@ -191,6 +192,7 @@ export function RunOverview({ run, active }: { run: RunDetails; active: boolean 
         </div>
       </div>
       <RunDatasets runId={info.id} active={active} />
+      <RunModels runId={info.id} active={active} />
       {configuration.isError && <ErrorBanner error={configuration.error} title="Could not load the run configuration" />}
       {config && configuration.data && (
         <Card title="Run configuration" testId="run-configuration">
