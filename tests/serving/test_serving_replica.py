@@ -23,7 +23,7 @@ READY_DEADLINE_S = 60.0
 
 SCORE = textwrap.dedent(
     """
-    import json, pickle
+    import json, pickle, time
     import numpy as np
     import ember
 
@@ -37,6 +37,9 @@ SCORE = textwrap.dedent(
 
     def run(raw_data):
         data = json.loads(raw_data)
+        if data.get("sleep"):
+            time.sleep(data["sleep"])
+            return "slept"
         if data.get("explode"):
             raise RuntimeError("the secret detail of a failure")
         return model.predict(np.asarray(data["data"]))
@@ -171,3 +174,21 @@ def test_a_script_without_run_never_becomes_ready(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_after_a_slow_call_probes_are_answered_while_requests_are_scored(replica: Replica) -> None:
+    import threading
+
+    assert httpx.post(f"{replica.url}/score", json={"sleep": 0.1}).json() == "slept"  # moves to a thread
+    slow = threading.Thread(
+        target=lambda: httpx.post(f"{replica.url}/score", json={"sleep": 1.5}, timeout=10)
+    )
+    slow.start()
+    time.sleep(0.2)  # the slow request is being scored now
+    alive = httpx.get(f"{replica.url}/healthz", timeout=5)
+    still_scoring = slow.is_alive()  # the probe was answered before the slow request ended
+    slow.join()
+
+    assert alive.status_code == 200
+    assert still_scoring
+    assert httpx.post(f"{replica.url}/score", json={"data": [[5.1, 3.5, 1.4, 0.2]]}).json() == [0]
