@@ -17,6 +17,7 @@ from jobs_support import FAST_TIMEOUTS, Place, kill_group, read_pids, start_serv
 
 import ember
 from ember.wiring import create_workspace
+from support.sdk_env import isolate_sdk_environment
 
 MODES = ["embedded", "server"]
 LOG_TAIL_LINES = 40
@@ -27,9 +28,7 @@ def fast_timeouts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Short heartbeats and sweeps, a private hash cache, and no workspace or run inherited from outside."""
     for name, value in FAST_TIMEOUTS.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    for name in ("EMBER_WORKSPACE", "EMBER_RUN_ID", "EMBER_SPOOL_DIR", "EMBER_ARTIFACT_URI", "EMBER_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
+    isolate_sdk_environment(monkeypatch, tmp_path / "cache")
 
 
 @pytest.fixture(params=MODES)

@@ -298,11 +298,26 @@ def test_an_inference_config_reads_back_from_yaml(serve: Path) -> None:
 
 
 def test_the_shim_finds_models_like_ember_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import shutil
+
+    from ember.registry import model_path
     from ember.serving import package
 
-    shim: dict[str, object] = {}
-    exec(compile(package._SHIM, "shim", "exec"), shim)  # our own template, as the package writes it
-    shim_model = shim["Model"]
+    # The shim package as a model package holds it: __init__.py from the template, _model_path.py copied.
+    shim_dir = tmp_path / "shim"
+    shim_dir.mkdir()
+    (shim_dir / "__init__.py").write_text(package._SHIM)
+    shutil.copyfile(model_path.__file__, shim_dir / "_model_path.py")
+    spec = importlib.util.spec_from_file_location(
+        "ember_shim_under_test", shim_dir / "__init__.py", submodule_search_locations=[str(shim_dir)]
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    shim = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = shim
+    spec.loader.exec_module(shim)
+    shim_model = shim.Model
     (tmp_path / "one" / "1").mkdir(parents=True)
     (tmp_path / "one" / "1" / "model.pkl").write_bytes(b"1")
     for version in ("1", "2"):

@@ -21,6 +21,7 @@ from studio_support import UI_TIMEOUT_MS
 import ember
 from ember.backend import Backend
 from ember.server import create_app
+from support.sdk_env import isolate_sdk_environment
 from support.server_harness import ServerProcess, serve_in_thread, start_server, stop_server
 
 if TYPE_CHECKING:
@@ -117,15 +118,7 @@ def _seed(folder: Path, data: Path) -> DataWorkspace:
 def data_ws(tmp_path_factory: pytest.TempPathFactory) -> DataWorkspace:
     root = tmp_path_factory.mktemp("data-pages")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
-        for name in (
-            "EMBER_WORKSPACE",
-            "EMBER_RUN_ID",
-            "EMBER_SPOOL_DIR",
-            "EMBER_ARTIFACT_URI",
-            "EMBER_TOKEN",
-        ):
-            patch.delenv(name, raising=False)
+        isolate_sdk_environment(patch, root / "cache")
         return _seed(root / "ws", root / "data")
 
 

@@ -23,6 +23,7 @@ import pytest
 
 import ember
 from ember.wiring import open_backend
+from support.sdk_env import isolate_sdk_environment
 from support.server_harness import ServerProcess, start_server, stop_server
 
 if TYPE_CHECKING:
@@ -187,15 +188,7 @@ def _write(path: Path, data: bytes) -> Path:
 def run_page(tmp_path_factory: pytest.TempPathFactory) -> RunPageWorkspace:
     root = tmp_path_factory.mktemp("run-page")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
-        for name in (
-            "EMBER_WORKSPACE",
-            "EMBER_RUN_ID",
-            "EMBER_SPOOL_DIR",
-            "EMBER_ARTIFACT_URI",
-            "EMBER_TOKEN",
-        ):
-            patch.delenv(name, raising=False)
+        isolate_sdk_environment(patch, root / "cache")
         scratch = root / "scratch"
         scratch.mkdir()
         return _seed(root / "ws", scratch)

@@ -22,6 +22,7 @@ from ember.entities.registry import (
     ModelUpdate,
 )
 from ember.errors import InvalidInput
+from ember.registry.model_path import find_model_path
 from ember.tracking.validation import build
 
 if TYPE_CHECKING:
@@ -312,24 +313,7 @@ class Model:
     def get_model_path(model_name: str, version: int | None = None) -> str:
         """Where a deployed model's files are, inside a scoring replica's ``init()``: the file of a one-file
         model, else its folder. ``version=None`` is the (highest) version the deployment serves."""
-        root = os.environ.get("EMBER_MODEL_DIR")
-        if not root:
-            raise InvalidInput(
-                "Model.get_model_path works inside a deployment's init(): $EMBER_MODEL_DIR is not set"
-            )
-        base = Path(root) / model_name
-        versions = sorted((int(p.name) for p in base.glob("*") if p.name.isdigit()), reverse=True)
-        if not versions:
-            raise InvalidInput(f"model {model_name!r} is not part of this deployment (looked in {base})")
-        if version is not None and version not in versions:
-            raise InvalidInput(
-                f"model {model_name!r} version {version} is not part of this deployment: {versions}"
-            )
-        folder = base / str(version or versions[0])
-        entries = list(folder.iterdir())
-        if len(entries) == 1 and entries[0].is_file():
-            return str(entries[0])
-        return str(folder)
+        return find_model_path(model_name, version, error=InvalidInput)
 
     # ---- files --------------------------------------------------------------------------------------
 

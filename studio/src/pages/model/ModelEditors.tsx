@@ -8,6 +8,7 @@ import { useSearchParams } from 'react-router-dom';
 
 import { api, unwrap } from '../../api/client';
 import type { ModelInfo, ModelUpdate } from '../../api/types';
+import { DescriptionEditor, type Tag, TagEditor } from '../../components/Editors';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { ALIAS_PATTERN, aliasMoveNote, aliasesOf } from '../../lib/models';
 
@@ -22,141 +23,16 @@ function useModelUpdate(model: ModelInfo) {
 }
 
 export function ModelDescription({ model }: { model: ModelInfo }) {
-  const [draft, setDraft] = useState<string | null>(null);
-  const save = useModelUpdate(model);
-
-  if (draft === null) {
-    return (
-      <div className="run-description">
-        {model.description ? (
-          <p className="run-description-text" data-testid="model-description">
-            {model.description}
-          </p>
-        ) : (
-          <p className="muted run-none" data-testid="model-description">
-            No description.
-          </p>
-        )}
-        <button
-          type="button"
-          className="button small"
-          data-testid="edit-description"
-          onClick={() => {
-            save.reset();
-            setDraft(model.description ?? '');
-          }}
-        >
-          {model.description ? 'Edit' : 'Add a description'}
-        </button>
-      </div>
-    );
-  }
-  const submit = (event?: FormEvent) => {
-    event?.preventDefault();
-    save.mutate({ description: draft }, { onSuccess: () => setDraft(null) });
-  };
-  return (
-    <form className="run-description-form" onSubmit={submit}>
-      <label className="visually-hidden" htmlFor="model-description-input">
-        Description
-      </label>
-      <textarea
-        id="model-description-input"
-        data-testid="description-input"
-        className="run-input"
-        rows={4}
-        maxLength={20000}
-        value={draft}
-        autoFocus
-        onChange={(event) => setDraft(event.target.value)}
-        onKeyDown={(event) => {
-          if (event.key === 'Escape') setDraft(null);
-          if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit();
-        }}
-      />
-      <div className="run-form-actions">
-        <button type="submit" className="button primary" data-testid="save-description" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : 'Save'}
-        </button>
-        <button type="button" className="button" onClick={() => setDraft(null)} disabled={save.isPending}>
-          Cancel
-        </button>
-      </div>
-      {save.isError && <ErrorBanner error={save.error} title="Could not save the description" />}
-    </form>
-  );
+  const update = useModelUpdate(model);
+  const save = useMutation({ mutationFn: (description: string) => update.mutateAsync({ description }) });
+  return <DescriptionEditor text={model.description} testId="model-description" inputId="model-description-input" save={save} />;
 }
 
 export function ModelTags({ model }: { model: ModelInfo }) {
-  const [key, setKey] = useState('');
-  const [value, setValue] = useState('');
-  const add = useModelUpdate(model);
-  const remove = useModelUpdate(model);
-  const entries = Object.entries(model.tags ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (key.trim() === '') return;
-    add.mutate(
-      { add_tags: { [key.trim()]: value } },
-      {
-        onSuccess: () => {
-          setKey('');
-          setValue('');
-        },
-      },
-    );
-  };
-  return (
-    <div className="run-tags">
-      {entries.length === 0 ? (
-        <p className="muted run-none">No tags.</p>
-      ) : (
-        <ul className="run-tag-list" data-testid="model-tags">
-          {entries.map(([tagKey, tagValue]) => (
-            <li key={tagKey} className="run-tag" data-testid="model-tag" data-key={tagKey}>
-              <span className="run-tag-key">{tagKey}</span>
-              {tagValue !== '' && <span className="run-tag-value">{tagValue}</span>}
-              <button
-                type="button"
-                className="run-tag-remove"
-                aria-label={`Remove tag ${tagKey}`}
-                title={`Remove tag ${tagKey}`}
-                data-testid="remove-tag"
-                disabled={remove.isPending}
-                onClick={() => remove.mutate({ remove_tags: [tagKey] })}
-              >
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-      <form className="run-tag-form" onSubmit={submit} aria-label="Add a tag">
-        <input
-          className="run-input"
-          placeholder="key"
-          aria-label="Tag key"
-          data-testid="tag-key"
-          value={key}
-          maxLength={250}
-          onChange={(event) => setKey(event.target.value)}
-        />
-        <input
-          className="run-input"
-          placeholder="value"
-          aria-label="Tag value"
-          data-testid="tag-value"
-          value={value}
-          onChange={(event) => setValue(event.target.value)}
-        />
-        <button type="submit" className="button small" data-testid="add-tag" disabled={add.isPending || key.trim() === ''}>
-          Add tag
-        </button>
-      </form>
-      {add.isError && <ErrorBanner error={add.error} title="Could not add the tag" />}
-      {remove.isError && <ErrorBanner error={remove.error} title="Could not remove the tag" />}
-    </div>
-  );
+  const update = useModelUpdate(model);
+  const add = useMutation({ mutationFn: (tag: Tag) => update.mutateAsync({ add_tags: { [tag.key]: tag.value } }) });
+  const remove = useMutation({ mutationFn: (tagKey: string) => update.mutateAsync({ remove_tags: [tagKey] }) });
+  return <TagEditor tags={model.tags ?? {}} listTestId="model-tags" itemTestId="model-tag" add={add} remove={remove} />;
 }
 
 export function ModelAliases({ model, versions }: { model: ModelInfo; versions: readonly ModelInfo[] }) {
