@@ -50,7 +50,7 @@ from ember.entities.tracking import NAME_PATTERN
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.store.database import Database
 from ember.store.schema import dataset_links, dataset_profiles, dataset_versions, datastores, runs
-from ember.store.tracking import insert_ignore, to_datetime
+from ember.store.tracking import MAX_VERSION, insert_next_version, to_datetime
 from ember.tracking.validation import describe_validation_error
 
 __all__ = ["LocalData"]
@@ -58,7 +58,6 @@ __all__ = ["LocalData"]
 logger = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 100
-_MAX_VERSION = 2**31 - 1
 _MAX_PREVIEW_ROWS = 10_000
 _NAME_RE = re.compile(NAME_PATTERN)
 
@@ -354,9 +353,6 @@ class LocalData(DataBackend):
                             f"dataset {request.name!r} exists (latest version {latest['version']}) with "
                             "another definition or data; pass create_new_version=True for a new version"
                         )
-                version = (latest["version"] if latest is not None else 0) + 1
-                if version > _MAX_VERSION:
-                    raise Conflict(f"dataset {request.name!r} has reached the highest version number")
                 if (
                     request.source_run_id is not None
                     and conn.execute(select(runs.c.id).where(runs.c.id == request.source_run_id)).first()
@@ -366,28 +362,26 @@ class LocalData(DataBackend):
                         f"run {request.source_run_id!r} not found: an output dataset needs its run"
                     )
                 new_id = uuid.uuid4().hex
-                now = time.time()
-                inserted = conn.execute(
-                    insert_ignore(conn, dataset_versions)
-                    .values(
-                        id=new_id,
-                        name=request.name,
-                        version=version,
-                        kind=definition.kind,
-                        definition=document,
-                        description=request.description,
-                        tags=json.dumps(request.tags, sort_keys=True),
-                        files=files_json,
-                        file_count=len(files),
-                        total_size=sum(f.size for f in files),
-                        fingerprint=digest,
-                        source_run_id=request.source_run_id,
-                        created_time=now,
-                    )
-                    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
-                    .returning(dataset_versions.c.id)
-                ).first()
-                if inserted is not None:
+                version = insert_next_version(
+                    conn,
+                    dataset_versions,
+                    name=request.name,
+                    values={
+                        "id": new_id,
+                        "kind": definition.kind,
+                        "definition": document,
+                        "description": request.description,
+                        "tags": json.dumps(request.tags, sort_keys=True),
+                        "files": files_json,
+                        "file_count": len(files),
+                        "total_size": sum(f.size for f in files),
+                        "fingerprint": digest,
+                        "source_run_id": request.source_run_id,
+                        "created_time": time.time(),
+                    },
+                    what="dataset",
+                )
+                if version is not None:
                     if request.source_run_id is not None:
                         self._link(
                             conn,
@@ -429,7 +423,7 @@ class LocalData(DataBackend):
 
     def get_dataset(self, name: str, version: int | None = None) -> DatasetVersionInfo:
         _check_name(name, "a dataset")
-        if version is not None and (isinstance(version, bool) or not 1 <= int(version) <= _MAX_VERSION):
+        if version is not None and (isinstance(version, bool) or not 1 <= int(version) <= MAX_VERSION):
             raise InvalidInput(f"a dataset version is a positive integer, not {version!r}")
         query = select(dataset_versions).where(dataset_versions.c.name == name)
         query = (

@@ -23,14 +23,13 @@ from ember.environments.spec import EnvironmentSpec, pin_python, spec_hash
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.store.database import Database
 from ember.store.schema import environments
-from ember.store.tracking import insert_ignore, to_datetime
+from ember.store.tracking import MAX_VERSION, insert_next_version, to_datetime
 
 __all__ = ["LocalEnvironments"]
 
 logger = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 100
-_MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 
 
 def _info(row: RowMapping) -> EnvironmentInfo:
@@ -48,7 +47,7 @@ def _info(row: RowMapping) -> EnvironmentInfo:
 def _check_version(version: int | None) -> int | None:
     if version is None:
         return None
-    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= _MAX_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
         raise InvalidInput(f"an environment version is a positive integer, not {version!r}")
     return version
 
@@ -85,26 +84,19 @@ class LocalEnvironments(EnvironmentsBackend):
                 found = self._by_hash(conn, name, digest)
                 if found is not None:
                     return found
-                latest = conn.execute(
-                    select(func.max(environments.c.version)).where(environments.c.name == name)
-                ).scalar()
-                version = int(latest or 0) + 1
-                if version > _MAX_VERSION:
-                    raise Conflict(f"environment {name!r} has reached the highest version number")
-                inserted = conn.execute(
-                    insert_ignore(conn, environments)
-                    .values(
-                        name=name,
-                        version=version,
-                        spec=document,
-                        spec_hash=digest,
-                        description=request.description,
-                        created_time=time.time(),
-                    )
-                    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
-                    .returning(environments.c.version)
-                ).first()
-                if inserted is not None:
+                version = insert_next_version(
+                    conn,
+                    environments,
+                    name=name,
+                    values={
+                        "spec": document,
+                        "spec_hash": digest,
+                        "description": request.description,
+                        "created_time": time.time(),
+                    },
+                    what="environment",
+                )
+                if version is not None:
                     logger.info("registered environment %s version %d", name, version)
                     return self._get(conn, name, version)
             logger.debug("registering environment %s raced another registration; trying again", name)

@@ -48,7 +48,7 @@ from ember.store.schema import (
     models,
     runs,
 )
-from ember.store.tracking import insert_ignore, to_datetime
+from ember.store.tracking import MAX_VERSION, insert_next_version, to_datetime
 from ember.tracking.validation import describe_validation_error
 
 __all__ = ["DeploymentGuard", "LocalRegistry"]
@@ -56,7 +56,6 @@ __all__ = ["DeploymentGuard", "LocalRegistry"]
 logger = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 100
-_MAX_VERSION = 2**31 - 1
 _NAME_RE = re.compile(NAME_PATTERN)
 _ALIAS_RE = re.compile(ALIAS_PATTERN)
 _MLMODEL_MAX_BYTES = 1 << 20
@@ -201,35 +200,28 @@ class LocalRegistry(RegistryBackend):
             framework = next((f for f in flavors if f != "python_function"), None) or "python_function"
         for _ in range(_MAX_ATTEMPTS):
             with self.database.write() as conn:
-                latest = conn.execute(
-                    select(func.max(models.c.version)).where(models.c.name == request.name)
-                ).scalar()
-                version = int(latest or 0) + 1
-                if version > _MAX_VERSION:
-                    raise Conflict(f"model {request.name!r} has reached the highest version number")
                 model_id = uuid.uuid4().hex
-                inserted = conn.execute(
-                    insert_ignore(conn, models)
-                    .values(
-                        id=model_id,
-                        name=request.name,
-                        version=version,
-                        description=request.description,
-                        framework=framework,
-                        framework_version=request.framework_version,
-                        file_count=len(files),
-                        total_size=sum(f.size for f in files),
-                        run_id=request.run_id,
-                        experiment_id=experiment_id,
-                        format="mlflow" if mlflow is not None else "files",
-                        flavors=json.dumps(flavors) if mlflow is not None else None,
-                        signature=json.dumps(signature) if signature is not None else None,
-                        created_time=time.time(),
-                    )
-                    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
-                    .returning(models.c.id)
-                ).first()
-                if inserted is None:
+                version = insert_next_version(
+                    conn,
+                    models,
+                    name=request.name,
+                    values={
+                        "id": model_id,
+                        "description": request.description,
+                        "framework": framework,
+                        "framework_version": request.framework_version,
+                        "file_count": len(files),
+                        "total_size": sum(f.size for f in files),
+                        "run_id": request.run_id,
+                        "experiment_id": experiment_id,
+                        "format": "mlflow" if mlflow is not None else "files",
+                        "flavors": json.dumps(flavors) if mlflow is not None else None,
+                        "signature": json.dumps(signature) if signature is not None else None,
+                        "created_time": time.time(),
+                    },
+                    what="model",
+                )
+                if version is None:
                     logger.debug("registering model %s raced another registration; again", request.name)
                     continue
                 conn.execute(
@@ -378,7 +370,7 @@ class LocalRegistry(RegistryBackend):
             raise InvalidInput(f"a model version is a number or an alias, not {version!r}")
         if isinstance(version, int) or (isinstance(version, str) and version.isdigit()):
             number = int(version)
-            if not 1 <= number <= _MAX_VERSION:
+            if not 1 <= number <= MAX_VERSION:
                 raise InvalidInput(f"a model version is a positive number, not {version!r}")
             return number
         alias = _check_alias(str(version))

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Insert
 
 from ember.entities import ExperimentInfo, RunDetails, RunError, RunInfo, RunStatus
+from ember.errors import Conflict
 from ember.store.schema import (
     experiment_tags,
     experiments,
@@ -23,8 +24,10 @@ from ember.store.schema import (
 )
 
 __all__ = [
+    "MAX_VERSION",
     "experiment_query",
     "insert_ignore",
+    "insert_next_version",
     "load_experiments",
     "load_runs",
     "to_datetime",
@@ -45,6 +48,31 @@ def insert_ignore(conn: Connection, table: Any) -> Insert:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+MAX_VERSION = 2**31 - 1  # version columns are 32-bit integers on PostgreSQL
+
+
+def insert_next_version(
+    conn: Connection, table: Any, *, name: str, values: Mapping[str, Any], what: str
+) -> int | None:
+    """Insert ``values`` as the next version of ``name`` in a versioned table (``name``, ``version`` unique).
+
+    Returns the version, or None when a concurrent transaction took that number (the caller starts over in
+    a new transaction, which sees the other's row). Detected with RETURNING, not rowcount: psycopg reports
+    -1 for ``INSERT ... ON CONFLICT DO NOTHING``.
+
+    Raises:
+        Conflict: ``name`` has reached the highest version number.
+    """
+    latest = conn.execute(select(func.max(table.c.version)).where(table.c.name == name)).scalar()
+    version = int(latest or 0) + 1
+    if version > MAX_VERSION:
+        raise Conflict(f"{what} {name!r} has reached the highest version number")
+    inserted = conn.execute(
+        insert_ignore(conn, table).values(name=name, version=version, **values).returning(table.c.version)
+    ).first()
+    return None if inserted is None else version
 
 
 def experiment_query(where: ColumnElement[bool] | None = None) -> Select[Any]:
