@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # benchmarks/ may not exist yet: lint only the folders that are there.
 LINT_PATHS := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test postgres chromium studio studio-api azurite demo bench bench-studio bench-data format clean
+.PHONY: venv lint test postgres chromium studio studio-api azurite demo bench bench-studio bench-data bench-serving format clean
 
 # The studio (web app) is built by Vite into the Python package, which serves it at /.
 STUDIO_DIST := src/ember/server/studio_dist
@@ -81,6 +81,10 @@ bench-studio: venv chromium studio
 # (docs/performance.md, "Data"). The generated data is kept in .bench/data for the next run.
 bench-data: venv azurite
 	$(BIN)/python benchmarks/data.py
+
+# Online scoring: an endpoint with two replicas against `mlflow models serve` (docs/performance.md, "Serving").
+bench-serving: venv
+	$(BIN)/python benchmarks/serving.py
 
 format: venv
 	$(BIN)/ruff format $(LINT_PATHS)

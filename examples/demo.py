@@ -5,7 +5,9 @@ packages) on generated data with 3-fold cross-validation, logging params, per-st
 child runs, tables and files; searches the runs; submits ``examples/src/train.py`` as a run on the
 ``local`` compute target and streams its output; serves the workspace with ``ember server`` and reads
 the same runs back over HTTP; and lists them with the CLI. The training data is registered as a
-dataset in the workspace's datastore and fed to the submitted run, which records the lineage.
+dataset in the workspace's datastore and fed to the submitted run, which records the lineage. The
+submitted run's model is registered, deployed behind an endpoint (``examples/serve/score.py``), scored
+with its key from the SDK, plain HTTP and the CLI, and the endpoint deleted.
 """
 
 from __future__ import annotations
@@ -145,6 +147,8 @@ def main() -> None:
     consumers = [link.run_id for link in training.get_runs()]
     print(f"lineage: dataset {training.name} v{training.version} was consumed by run(s) {consumers}")
 
+    deploy_and_score(ws, script_run)
+
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "ember", "server", "--workspace", str(WORKSPACE), "--port", str(port)],
@@ -173,6 +177,47 @@ def main() -> None:
         f"    {_shown(Path(sys.executable).parent / 'ember')} studio --workspace {_shown(WORKSPACE)}\n"
     )
     ws.close()
+
+
+def deploy_and_score(ws: ember.Workspace, script_run: Any) -> None:
+    """Register the submitted run's model, serve it behind an endpoint, score a request, tear it down."""
+    print("\nregistering the submitted run's model and deploying it behind an endpoint:")
+    model = script_run.register_model("demo-logreg", model_path="outputs/model.json", tags={"demo": "yes"})
+    print(f"model {model.name} version {model.version} (from run {model.run_id})")
+    for stale in ember.Endpoint.list(ws):  # a previous demo's endpoint
+        if stale.name == "demo":
+            stale.delete()
+    endpoint = ember.Endpoint.create(ws, "demo")
+    started = time.monotonic()
+    deployment = endpoint.deploy(
+        "blue",
+        models=[model],
+        inference_config=ember.InferenceConfig(
+            entry_script="score.py", source_directory=ROOT / "examples" / "serve"
+        ),
+    )
+    print(
+        f"deployment {deployment.name}: {deployment.status} in {time.monotonic() - started:.1f} s, "
+        f"scoring URI {endpoint.scoring_uri}"
+    )
+    answer = endpoint.run({"data": [-2.0, 0.1, 2.5]})
+    print(f"endpoint.run({{'data': [-2.0, 0.1, 2.5]}}) -> {answer}")
+    key = endpoint.get_keys()[0]
+    refused = httpx.post(endpoint.scoring_uri, json={"data": [1.0]}).status_code
+    with_key = httpx.post(
+        endpoint.scoring_uri, json={"data": [1.0]}, headers={"Authorization": f"Bearer {key}"}
+    )
+    print(f"without a key: HTTP {refused}; with `Authorization: Bearer <key>`: HTTP {with_key.status_code}")
+    print("\n$ ember endpoint invoke demo --data '{\"data\": [0.5]}'")
+    subprocess.run(
+        [sys.executable, "-m", "ember", "endpoint", "invoke", "demo", "--data", '{"data": [0.5]}'],
+        check=True,
+        cwd=ROOT,
+    )
+    telemetry = {d.deployment: d.requests for d in endpoint.get_telemetry().deployments}
+    print(f"requests answered per deployment: {telemetry}")
+    endpoint.delete()
+    print("endpoint deleted (its replicas stopped)")
 
 
 def register_training_data(ws: ember.Workspace, data: list[tuple[float, float, int]], out_dir: Path) -> Any:

@@ -25,15 +25,23 @@ _LAZY = {
     "OutputDatasetConfig": "ember.jobs.config",
     "Model": "ember.registry.model",
     "InferenceConfig": "ember.serving.config",
+    "Endpoint": "ember.serving.endpoint",
+    "Deployment": "ember.serving.endpoint",
+    "DeploymentConfig": "ember.serving.endpoint",
+    "Autoscale": "ember.serving.endpoint",
     "errors": "ember.errors",
     "estimators": "ember.jobs.estimators",
 }
 _MODULES = frozenset({"errors", "estimators"})
 
 __all__ = [
+    "Autoscale",
     "Dataset",
     "DatasetConsumptionConfig",
     "Datastore",
+    "Deployment",
+    "DeploymentConfig",
+    "Endpoint",
     "Environment",
     "Experiment",
     "FileDataset",
@@ -58,6 +66,7 @@ if TYPE_CHECKING:
     from ember.jobs.config import OutputDatasetConfig, ScriptRunConfig
     from ember.registry.model import Model
     from ember.serving.config import InferenceConfig
+    from ember.serving.endpoint import Autoscale, Deployment, DeploymentConfig, Endpoint
     from ember.tracking.experiment import Experiment
     from ember.tracking.run import Run
     from ember.workspace import Workspace

@@ -12,13 +12,14 @@ from ember.data.contract import DataBackend
 from ember.environments.contract import EnvironmentsBackend
 from ember.jobs.contract import JobsBackend
 from ember.registry.contract import RegistryBackend
+from ember.serving.contract import EndpointsBackend
 from ember.tracking.contract import TrackingBackend
 
 __all__ = ["Backend"]
 
 
 class Backend(ABC):
-    """One workspace's capabilities, one attribute per area: tracking, jobs, environments, data, registry."""
+    """One workspace's capabilities, one attribute per area (tracking, jobs, data, models, endpoints, ...)."""
 
     kind: str  # "local" | "remote"
     tracking: TrackingBackend
@@ -26,10 +27,11 @@ class Backend(ABC):
     environments: EnvironmentsBackend
     data: DataBackend
     registry: RegistryBackend
+    endpoints: EndpointsBackend
 
     def close(self) -> None:
         """Release connections, pools and background threads."""
-        for area in ("jobs", "registry", "data", "environments", "tracking"):
+        for area in ("endpoints", "jobs", "registry", "data", "environments", "tracking"):
             contract = getattr(self, area, None)  # a test double may provide only some areas
             if contract is not None:
                 contract.close()

@@ -11,6 +11,7 @@ __all__ = [
     "PayloadTooLarge",
     "SchemaTooNew",
     "Unauthorized",
+    "Unavailable",
     "error_from_payload",
 ]
 
@@ -71,6 +72,13 @@ class PayloadTooLarge(EmberError):
 
     code = "payload_too_large"
     http_status = 413
+
+
+class Unavailable(EmberError):
+    """A service the call needs is not running yet (the serving host of endpoints, for one); try again."""
+
+    code = "unavailable"
+    http_status = 503
 
 
 class SchemaTooNew(EmberError):

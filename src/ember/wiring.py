@@ -42,6 +42,7 @@ class LocalBackend(Backend):
         from ember.environments.local import LocalEnvironments
         from ember.jobs.local import LocalJobs
         from ember.registry.local import LocalRegistry
+        from ember.serving.local import LocalEndpoints
         from ember.store.database import Database
         from ember.tracking.local import LocalTracking
 
@@ -67,9 +68,11 @@ class LocalBackend(Backend):
             created_time=float(stored["created_time"]),
             policy=datastore_policy,
         )
-        # Runners open the workspace the way this process did: its folder, or its database URI.
+        # Runners (and the serving host) open the workspace the way this process did: its folder, or its
+        # database URI.
+        workspace_target = str(folder) if folder else metadata_uri
         launcher = LocalProcessLauncher(
-            workspace_target=str(folder) if folder else metadata_uri,
+            workspace_target=workspace_target,
             artifact_uri=artifact_uri,
             log_dir=folder / ".runner-logs" if folder else None,
         )
@@ -81,6 +84,17 @@ class LocalBackend(Backend):
             launcher=launcher,
             environments=self.environments,
             data=self.data,
+        )
+        self.endpoints = LocalEndpoints(
+            database=self.database,
+            blobs=self.blobs,
+            registry=self.registry,
+            environments=self.environments,
+            secrets=self.data.secrets,
+            workspace_target=workspace_target,
+            artifact_uri=artifact_uri,
+            state_dir=_serving_dir(folder, str(stored["id"])),
+            autostart_host=os.environ.get("EMBER_SERVING_AUTOSTART", "1") != "0",
         )
 
 
@@ -94,6 +108,7 @@ class RemoteBackend(Backend):
         from ember.environments.remote import RemoteEnvironments
         from ember.jobs.remote import RemoteJobs
         from ember.registry.remote import RemoteRegistry
+        from ember.serving.remote import RemoteEndpoints
         from ember.tracking.remote import RemoteTracking
         from ember.transport import HttpClient
 
@@ -104,10 +119,21 @@ class RemoteBackend(Backend):
         self.environments = RemoteEnvironments(self.client)
         self.data = RemoteData(self.client)
         self.registry = RemoteRegistry(self.client)
+        self.endpoints = RemoteEndpoints(self.client)
 
     def close(self) -> None:
         super().close()
         self.client.close()
+
+
+def _serving_dir(folder: Path | None, workspace_id: str) -> Path:
+    """Where the serving host keeps its logs and prepared deployments for this workspace."""
+    if folder is not None:
+        return folder / ".serving"
+    configured = os.environ.get("EMBER_SERVING_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "ember" / "serving" / workspace_id
 
 
 def _redact(uri: str) -> str:

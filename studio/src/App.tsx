@@ -7,6 +7,8 @@ import DatasetDetail from './pages/DatasetDetail';
 import Datasets from './pages/Datasets';
 import DatastoreBrowse from './pages/DatastoreBrowse';
 import Datastores from './pages/Datastores';
+import EndpointDetail from './pages/EndpointDetail';
+import Endpoints from './pages/Endpoints';
 import Environments from './pages/Environments';
 import ExperimentRuns from './pages/ExperimentRuns';
 import Experiments from './pages/Experiments';
@@ -32,6 +34,8 @@ export function App() {
         <Route path="datastores/:name" element={<DatastoreBrowse />} />
         <Route path="models" element={<Models />} />
         <Route path="models/:name/*" element={<ModelDetail />} />
+        <Route path="endpoints" element={<Endpoints />} />
+        <Route path="endpoints/:name/*" element={<EndpointDetail />} />
         <Route path="compute" element={<Compute />} />
         <Route path="environments" element={<Environments />} />
         <Route path="*" element={<NotFound />} />

@@ -30,6 +30,9 @@ from support.ports import free_port
 BACKENDS = ["sqlite", "postgres", "remote"]
 # The servers the tests start may reach the Azurite and moto servers on loopback; nothing else internal.
 os.environ.setdefault("EMBER_DATASTORE_ALLOWED_HOSTS", "127.0.0.1")
+# Endpoint changes would start a serving host process; the contract tests check the control plane only
+# (set here, so the servers the tests start inherit it).
+os.environ.setdefault("EMBER_SERVING_AUTOSTART", "0")
 POSTGRES_WORKSPACE_KEY = "dGVzdC1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZXM="  # a Fernet key for tests only
 SERVER_START_DEADLINE_S = 30.0
 SERVER_STOP_DEADLINE_S = 10.0
@@ -141,6 +144,8 @@ def target(
         url: str = request.getfixturevalue("fresh_postgres_url")
         # A database-backed workspace has no folder for its key: the process serving it is given one.
         monkeypatch.setenv("EMBER_SECRET_KEY", POSTGRES_WORKSPACE_KEY)
+        # Nor a folder for the serving host's logs: keep them in the test's folder, not the home's cache.
+        monkeypatch.setenv("EMBER_SERVING_DIR", str(tmp_path / "serving"))
         root = tmp_path / "artifacts"
         backend = create_workspace(metadata_uri=url, artifact_uri=root.as_uri())
         t = Target(kind, backend, root, url, artifact_uri=root.as_uri())

@@ -123,15 +123,13 @@ def test_bad_requests_get_a_clear_4xx(
 def test_a_failing_script_hides_its_message_unless_asked_and_logs_it(replica: Replica) -> None:
     plain = httpx.post(f"{replica.url}/score", json={"explode": True})
     debug = httpx.post(f"{replica.url}/score", json={"explode": True}, headers={"X-Ember-Debug": "true"})
-    wrong_shape = httpx.post(
-        f"{replica.url}/score", json={"data": [[1.0, 2.0]]}, headers={"X-Ember-Debug": "1"}
-    )
+    wrong_shape = httpx.post(f"{replica.url}/score", json={"data": [[1.0, 2.0]]})
 
     assert plain.status_code == 500
     assert "secret detail" not in plain.text
     request_id = plain.json()["error"]["request_id"]
     assert "secret detail" in debug.json()["error"]["message"]
-    assert wrong_shape.status_code == 500
+    assert wrong_shape.status_code == 400  # a wrong shape is the caller's mistake, said plainly
     assert "features" in wrong_shape.json()["error"]["message"]
     deadline = time.monotonic() + 5
     while request_id not in replica.log.read_text() and time.monotonic() < deadline:

@@ -8,9 +8,13 @@ import sys
 import ember
 
 PUBLIC = [
+    "Autoscale",
     "Dataset",
     "DatasetConsumptionConfig",
     "Datastore",
+    "Deployment",
+    "DeploymentConfig",
+    "Endpoint",
     "Environment",
     "Experiment",
     "FileDataset",

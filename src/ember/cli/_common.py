@@ -162,6 +162,7 @@ class EmberGroup(TyperGroup):
         "datastore",
         "dataset",
         "model",
+        "endpoint",
         "gc",
         "server",
         "studio",

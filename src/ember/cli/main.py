@@ -12,7 +12,19 @@ from typing import Annotated
 import typer
 
 from ember import __version__
-from ember.cli import compute, dataset, datastore, environment, experiment, gc, model, run, server, workspace
+from ember.cli import (
+    compute,
+    dataset,
+    datastore,
+    endpoint,
+    environment,
+    experiment,
+    gc,
+    model,
+    run,
+    server,
+    workspace,
+)
 from ember.cli._common import EmberGroup, state_of
 
 __all__ = ["app", "main"]
@@ -68,6 +80,7 @@ app.add_typer(environment.app, name="environment")
 app.add_typer(datastore.app, name="datastore")
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(model.app, name="model")
+app.add_typer(endpoint.app, name="endpoint")
 app.command("gc")(gc.gc)
 app.command("server")(server.server)
 app.command("studio")(server.studio)

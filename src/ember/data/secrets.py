@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 
 from ember.errors import Conflict, InvalidInput
@@ -61,15 +62,21 @@ class SecretBox:
         from cryptography.fernet import Fernet
 
         key = Fernet.generate_key()
-        try:
-            # O_EXCL: two processes making the key at once agree on the one that won.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_bytes().strip()
+        # Written whole under a private name, then linked into place: link() fails if the key exists, so
+        # two threads or processes making it at once agree on the one that won, and no reader ever sees
+        # a half-written file.
+        tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(key + b"\n")
             out.flush()
             os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_bytes().strip()
+        finally:
+            tmp.unlink(missing_ok=True)
         logger.info("created the workspace key %s", path)
         return key
 

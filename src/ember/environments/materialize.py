@@ -47,7 +47,13 @@ from packaging.requirements import Requirement
 from ember.environments.spec import EnvironmentSpec, pin_python, spec_hash
 from ember.errors import EmberError
 
-__all__ = ["READY_MARKER", "EnvironmentBuildCanceled", "EnvironmentBuildError", "EnvironmentCache"]
+__all__ = [
+    "READY_MARKER",
+    "EnvironmentBuildCanceled",
+    "EnvironmentBuildError",
+    "EnvironmentCache",
+    "default_cache_root",
+]
 
 _LOG = logging.getLogger(__name__)
 
@@ -61,6 +67,12 @@ _EMBER_PACKAGE = Path(__file__).resolve().parents[1]
 _EMBER_ROOT = _EMBER_PACKAGE.parent
 
 LogCallback = Callable[[str], None]
+
+
+def default_cache_root() -> Path:
+    """Where built environments are cached: ``$EMBER_ENV_CACHE``, else ``~/.cache/ember/envs``."""
+    configured = os.environ.get("EMBER_ENV_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "ember" / "envs"
 
 
 class EnvironmentBuildError(EmberError):

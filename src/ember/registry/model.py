@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import hashlib
 import os
 import shutil
@@ -21,11 +22,13 @@ from ember.entities.registry import (
     ModelSearch,
     ModelUpdate,
 )
-from ember.errors import InvalidInput
+from ember.errors import Conflict, EmberError, InvalidInput
 from ember.registry.model_path import find_model_path
 from ember.tracking.validation import build
 
 if TYPE_CHECKING:
+    from ember.serving.config import InferenceConfig
+    from ember.serving.endpoint import DeploymentConfig, Endpoint
     from ember.workspace import Workspace
 
 __all__ = ["Model"]
@@ -306,6 +309,83 @@ class Model:
     def delete(self) -> None:
         """Delete this version (refused while a deployment serves it)."""
         self.workspace.backend.registry.delete_model(self.id)
+
+    # ---- serving ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def deploy(
+        workspace: Workspace,
+        name: str,
+        models: Sequence[Model | str],
+        inference_config: InferenceConfig | None = None,
+        deployment_config: DeploymentConfig | None = None,
+        *,
+        deployment_name: str = "default",
+        overwrite: bool = False,
+        wait: bool = True,
+        timeout: float = 300.0,
+    ) -> Endpoint:
+        """Deploy model versions behind a new endpoint ``name`` in one call; returns the endpoint.
+
+        The endpoint gets one deployment, ``deployment_name``, with all its traffic. Without an inference
+        config (or without its entry script) the single MLflow-format model is served as it is. With
+        ``overwrite`` an existing endpoint is reused and the deployment created or updated; its traffic
+        split is left as it is.
+
+        Args:
+            workspace: Where the models are registered.
+            name: The endpoint's name: a lower-case DNS label (``iris``, ``churn-v2``).
+            models: The model versions (``ember.Model`` objects or their ids).
+            inference_config: The entry script, its folder and environment.
+            deployment_config: Replicas, autoscaling, data collection and the endpoint's auth mode.
+            deployment_name: The deployment's name.
+            overwrite: Reuse an existing endpoint of that name and update (or add) the deployment.
+            wait: Wait until the deployment is ready.
+            timeout: Seconds to wait.
+
+        Raises:
+            Conflict: The endpoint exists and ``overwrite`` is False, or it uses another auth mode than
+                ``deployment_config`` asks for.
+            DeploymentFailed: With ``wait``, the deployment failed to start (message: why, and its logs).
+        """
+        from ember.serving.endpoint import DeploymentConfig, Endpoint, model_ids
+
+        config = deployment_config or DeploymentConfig()
+        ids = model_ids(models)
+        created = False
+        try:
+            endpoint = Endpoint.create(workspace, name, auth_mode=config.auth_mode)
+            created = True
+        except Conflict:
+            if not overwrite:
+                raise Conflict(
+                    f"endpoint {name!r} already exists: pass overwrite=True to update its deployment "
+                    f"{deployment_name!r}, or choose another name"
+                ) from None
+            endpoint = Endpoint(workspace, name)
+            if deployment_config is not None and endpoint.auth_mode != config.auth_mode:
+                raise Conflict(
+                    f"endpoint {name!r} uses {endpoint.auth_mode} auth but deployment_config asks for "
+                    f"{config.auth_mode}: an endpoint's auth mode cannot change; delete it first or choose "
+                    "another name"
+                ) from None
+        try:
+            deployment = endpoint.deploy(
+                deployment_name,
+                models=ids,
+                inference_config=inference_config,
+                deployment_config=config,
+                wait=False,
+            )
+        except EmberError:
+            if created:  # refused (a bad model, script or environment): calling again must just work
+                with contextlib.suppress(EmberError):
+                    endpoint.delete()
+            raise
+        if wait:
+            deployment.wait_for_deployment(timeout)
+        endpoint.refresh()
+        return endpoint
 
     # ---- inside a scoring replica -------------------------------------------------------------------
 

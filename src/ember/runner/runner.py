@@ -38,6 +38,7 @@ from ember.environments.materialize import (
     EnvironmentBuildCanceled,
     EnvironmentBuildError,
     EnvironmentCache,
+    default_cache_root,
 )
 from ember.environments.spec import EnvironmentSpec
 from ember.errors import EmberError
@@ -405,8 +406,7 @@ class Runner:
 
 def environment_cache_root() -> Path:
     """Where built environments are cached: ``$EMBER_ENV_CACHE``, else ``~/.cache/ember/envs``."""
-    configured = os.environ.get("EMBER_ENV_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "ember" / "envs"
+    return default_cache_root()
 
 
 def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:

@@ -33,6 +33,7 @@ from ember import __version__
 from ember.backend import Backend
 from ember.errors import EmberError
 from ember.server.routes.data import router as data_router
+from ember.server.routes.endpoints import router as endpoints_router
 from ember.server.routes.environments import router as environments_router
 from ember.server.routes.jobs import router as jobs_router
 from ember.server.routes.registry import router as registry_router
@@ -76,8 +77,8 @@ def create_app(
         allowed_hosts: Names the ``Host`` header may carry besides the loopback names (``"*"``: any).
         max_artifact_bytes: Largest artifact upload; larger ones are refused with 413, nothing stored.
         max_json_body_bytes: Largest JSON request body (a metric batch is the biggest).
-        sweep_interval: Seconds between sweeps that fail runs whose runner went silent and start queued
-            runs (default ``$EMBER_SWEEP_INTERVAL`` or 15).
+        sweep_interval: Seconds between sweeps that fail runs whose runner went silent, start queued
+            runs and restart a serving host that stopped (default ``$EMBER_SWEEP_INTERVAL`` or 15).
         studio_dir: The studio's build (``index.html`` and ``assets/``), served at every path outside
             ``/api/``; when it is missing those paths answer a page that says how to build it.
 
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(environments_router, prefix=API_PREFIX)
     app.include_router(data_router, prefix=API_PREFIX)
     app.include_router(registry_router, prefix=API_PREFIX)
+    app.include_router(endpoints_router, prefix=API_PREFIX)
     build_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -133,16 +135,37 @@ def create_app(
 def _sweeper(
     backend: Backend, interval: float | None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """A lifespan that sweeps the workspace's runs in the background while the server runs."""
+    """A lifespan that sweeps the workspace in the background while the server runs.
+
+    Each sweep fails silent runs and starts queued ones; on a local workspace it also starts the serving
+    host when none is alive, so endpoints come back after a restart of ``ember server`` or a host crash
+    (once at startup too).
+    """
     every = interval if interval is not None else float(os.environ.get("EMBER_SWEEP_INTERVAL", "15"))
+    # Not in the contract: only the local endpoints area starts serving hosts.
+    ensure_host: Callable[[], None] | None = (
+        getattr(getattr(backend, "endpoints", None), "ensure_host", None)
+        if getattr(backend, "kind", None) == "local"
+        else None
+    )
+
+    async def serve_endpoints() -> None:
+        if ensure_host is None:
+            return
+        try:
+            await anyio.to_thread.run_sync(ensure_host)
+        except Exception:  # the next sweep tries again; never take the server down
+            logger.exception("starting the serving host failed")
 
     async def loop() -> None:
+        await serve_endpoints()
         while True:
             await anyio.sleep(every)
             try:
                 await anyio.to_thread.run_sync(backend.jobs.sweep)
             except Exception:  # the next sweep tries again; never take the server down
                 logger.exception("sweeping runs failed")
+            await serve_endpoints()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -3,6 +3,9 @@
 Today the server is single-user: every request is the local identity ``"local"`` with role ``Owner``.
 Multi-user authentication fills in the hook (``set_authenticator``) without touching any route: the API
 router declares ``authorize`` as a router-level dependency, so no route can forget it.
+
+Endpoint keys and tokens (``emk_``/``emt_``) open scoring URLs only: ``current_identity`` refuses them
+before any authenticator runs, so neither a route nor an installed authenticator can accept one.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ember.errors import Forbidden
+from ember.errors import Forbidden, Unauthorized
+from ember.serving.keys import is_scoring_credential
 
 __all__ = [
     "LOCAL_IDENTITY",
@@ -68,8 +72,22 @@ def set_authenticator(authenticator: Authenticator | None) -> None:
     _authenticator = authenticator or _local
 
 
+def _refuse_scoring_credential(request: Request) -> None:
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and is_scoring_credential(value.strip()):
+        raise Unauthorized(
+            "endpoint keys and tokens are only for scoring URLs (the endpoint's scoring_uri), not for the "
+            "workspace API: authenticate as a workspace user instead"
+        )
+
+
 def current_identity(request: Request) -> Identity:
-    """The identity of the caller (a FastAPI dependency; computed once per request)."""
+    """The identity of the caller (a FastAPI dependency; computed once per request).
+
+    Raises:
+        Unauthorized: The request carries an endpoint key or token (scoring credentials).
+    """
+    _refuse_scoring_credential(request)
     return _authenticator(request)
 
 

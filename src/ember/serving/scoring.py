@@ -8,9 +8,11 @@ it is the only place that imports a user's entry script or loads (unpickles) a m
   its return value is sent back as JSON. An MLflow model served without a script takes the pyfunc
   payloads (``dataframe_split``, ``dataframe_records``, ``instances``, ``inputs``) and answers
   ``{"predictions": ...}``.
-- A failure of the user's code is a 500 with a generic message and a request id, which the replica's
-  log has with the traceback; the caller sees the exception's message only when it asks for it with
-  ``X-Ember-Debug: true``.
+- A ``ValueError``, ``TypeError``, ``KeyError`` or ``IndexError`` out of ``run()`` is the caller's mistake by
+  Python's convention (scikit-learn's "X has 3 features, but ... is expecting 4"): a 400 with the message.
+  Any other failure of the user's code is a 500 with a generic message and a request id, which the
+  replica's log has with the traceback; the caller sees the exception's message only when it asks for it
+  with ``X-Ember-Debug: true``.
 - ``GET /healthz`` is liveness (the process answers), ``GET /readyz`` readiness (``init()`` finished);
   ``GET /swagger.json`` describes the scoring call, with the script's ``input_schema`` /
   ``output_schema`` (JSON Schema dicts at module level) when it has them.
@@ -129,7 +131,8 @@ class MlflowModel(Scorer):
     def load(self) -> None:
         import mlflow.pyfunc
 
-        self._model = mlflow.pyfunc.load_model(str(self.model_dir))
+        # Resolved: the host links model folders into place, and MLflow refuses paths that leave them.
+        self._model = mlflow.pyfunc.load_model(str(self.model_dir.resolve()))
 
     def score(self, body: str) -> Any:
         data = pyfunc_input(json.loads(body))
@@ -178,6 +181,13 @@ def to_json(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+_INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
 
 
 def _error(status: int, code: str, message: str, request_id: str) -> JSONResponse:
@@ -266,7 +276,21 @@ def create_scoring_app(scorer: Scorer, *, max_body_bytes: int = DEFAULT_MAX_BODY
             answer = json.dumps(to_json(result), allow_nan=False)
         except ScoringInputError as exc:
             return _error(400, "invalid_input", str(exc), request_id)
+        except _INPUT_ERRORS as exc:
+            # Python's convention for a bad argument (scikit-learn's wrong number of features, a missing
+            # key): the caller's mistake, so a 4xx that says what is wrong.
+            logger.info("request %s refused by %s: %s: %s", request_id, scorer.name, type(exc).__name__, exc)
+            return _error(
+                400, "invalid_input", f"the input does not fit the model: {_describe(exc)}", request_id
+            )
         except Exception as exc:
+            if type(exc).__name__ == "MlflowException" and "schema" in str(exc).lower():
+                return _error(
+                    400,
+                    "invalid_input",
+                    f"the input does not fit the model's signature: {_describe(exc)}",
+                    request_id,
+                )
             logger.error("request %s failed in %s:\n%s", request_id, scorer.name, traceback.format_exc())
             debug = request.headers.get("x-ember-debug", "").lower() in ("1", "true", "yes")
             message = (

@@ -363,6 +363,92 @@ model_datasets = Table(
     Index("ix_model_datasets_dataset_id", "dataset_id"),
 )
 
+# Online endpoints. Keys are stored twice: SHA-256 hashes (``primary_key_hash``/``secondary_key_hash``)
+# that the serving host's router checks, and a Fernet-encrypted copy (``encrypted_keys``, JSON) that only
+# ``get_keys`` decrypts for an Owner. ``encrypted_token_secret`` signs a token-auth endpoint's tokens.
+# ``traffic``/``mirror_traffic`` are JSON maps of deployment name to percent; ``tags`` a JSON map.
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(32), nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("auth_mode", String(10), nullable=False),
+    Column("primary_key_hash", String(64), nullable=False),
+    Column("secondary_key_hash", String(64), nullable=False),
+    Column("encrypted_keys", Text, nullable=False),
+    Column("encrypted_token_secret", Text, nullable=False),
+    Column("traffic", Text, nullable=False),
+    Column("mirror_traffic", Text, nullable=False),
+    Column("created_time", Float, nullable=False),
+    Column("updated_time", Float, nullable=False),
+)
+
+# A deployment of an endpoint: its spec (replaced by every update, which bumps ``generation``) and the
+# status its replicas last reported through the serving host (``replica_states``: JSON list).
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("endpoint_id", ID, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("entry_script", String(1024)),
+    Column("snapshot_digest", String(64)),
+    Column("environment_name", String(255)),
+    Column("environment_version", Integer),
+    Column("replicas", Integer, nullable=False),
+    Column("autoscale", Text),  # Autoscale JSON, NULL: a fixed number of replicas
+    Column("collect_data", Integer, nullable=False),
+    Column("max_body_bytes", BigInteger, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("status_message", Text, nullable=False),
+    Column("desired_replicas", Integer, nullable=False),
+    Column("ready_replicas", Integer, nullable=False),
+    Column("restarts", Integer, nullable=False),
+    Column("replica_states", Text, nullable=False),
+    Column("created_time", Float, nullable=False),
+    Column("updated_time", Float, nullable=False),
+    UniqueConstraint("endpoint_id", "name"),
+    Index("ix_deployments_snapshot_digest", "snapshot_digest"),
+)
+
+# The model versions a deployment serves, in the order given. No ON DELETE: a served model version is
+# protected (the registry asks the endpoints area before deleting one).
+deployment_models = Table(
+    "deployment_models",
+    metadata,
+    Column("deployment_id", ID, ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("model_id", ID, ForeignKey("models.id"), nullable=False),
+    Index("ix_deployment_models_model_id", "model_id"),
+)
+
+# One row (id 1) once the workspace has an endpoint: the serving host's port, the desired-state revision
+# (bumped by every endpoint or deployment change) and the lease of the host process that serves it.
+serving_host = Table(
+    "serving_host",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("port", Integer, nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("applied_revision", BigInteger, nullable=False),
+    Column("owner", String(64)),  # the host id holding the lease; NULL: none
+    Column("pid", Integer),
+    Column("hostname", String(255)),
+    Column("started_time", Float),
+    Column("heartbeat_time", Float),
+    Column("spawn_time", Float),  # when a control plane last started a host process
+)
+
 # Every column that references a content-addressed blob; garbage collection frees a blob only when
 # no row in any of them names it. Later features (snapshots, models) add theirs here.
-BLOB_REFERENCES = [artifacts.c.digest, snapshots.c.digest, snapshot_files.c.digest, model_files.c.digest]
+BLOB_REFERENCES = [
+    artifacts.c.digest,
+    snapshots.c.digest,
+    snapshot_files.c.digest,
+    model_files.c.digest,
+    deployments.c.snapshot_digest,
+]

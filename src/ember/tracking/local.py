@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, union, update
 
 from ember.artifacts import BlobStore, check_id, new_id, normalize_artifact_path
 from ember.entities import (
@@ -56,6 +56,7 @@ from ember.store.metrics import decimate, pack_floats, pack_ints, unpack_floats,
 from ember.store.schema import (
     BLOB_REFERENCES,
     artifacts,
+    deployments,
     experiment_tags,
     experiments,
     metric_chunks,
@@ -737,8 +738,12 @@ class LocalTracking(TrackingBackend):
 
     @staticmethod
     def _drop_unused_snapshots(conn: Connection, cutoff: float) -> set[str]:
-        """Delete snapshots no run uses any more (registered before ``cutoff``); return their blobs."""
-        used = select(run_configs.c.snapshot_digest).where(run_configs.c.snapshot_digest.is_not(None))
+        """Delete snapshots no run or deployment uses (registered before ``cutoff``); return their blobs."""
+        used = union(
+            select(run_configs.c.snapshot_digest).where(run_configs.c.snapshot_digest.is_not(None)),
+            # A deployment's scoring code is a snapshot too; replicas restore it whenever they start.
+            select(deployments.c.snapshot_digest).where(deployments.c.snapshot_digest.is_not(None)),
+        )
         stale = [
             r[0]
             for r in conn.execute(

@@ -328,6 +328,206 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Endpoints
+         * @description Every endpoint with its deployments, by name.
+         */
+        get: operations["list_endpoints_api_v1_endpoints_get"];
+        put?: never;
+        /**
+         * Create Endpoint
+         * @description Create an endpoint with two new keys (read them with ``GET /endpoints/{name}/keys``).
+         */
+        post: operations["create_endpoint_api_v1_endpoints_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Endpoint
+         * @description An endpoint with its URLs, traffic and deployments (never its keys).
+         */
+        get: operations["get_endpoint_api_v1_endpoints__name__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Endpoint
+         * @description Delete an endpoint and all its deployments.
+         */
+        delete: operations["delete_endpoint_api_v1_endpoints__name__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Endpoint
+         * @description Change the description, tags, traffic split or mirroring.
+         */
+        patch: operations["update_endpoint_api_v1_endpoints__name__patch"];
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/deployments/{deployment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Deployment
+         * @description A deployment with the status its replicas last reported.
+         */
+        get: operations["get_deployment_api_v1_endpoints__name__deployments__deployment__get"];
+        /**
+         * Deploy
+         * @description Create a deployment, or update it in place (a new generation) when it exists.
+         */
+        put: operations["deploy_api_v1_endpoints__name__deployments__deployment__put"];
+        post?: never;
+        /**
+         * Delete Deployment
+         * @description Delete a deployment; refused (409) while it takes live or mirrored traffic.
+         */
+        delete: operations["delete_deployment_api_v1_endpoints__name__deployments__deployment__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/deployments/{deployment}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Logs
+         * @description The last lines of the deployment's host events and replica logs.
+         */
+        get: operations["get_logs_api_v1_endpoints__name__deployments__deployment__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/invoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invoke
+         * @description Send one test request through the endpoint's router with the endpoint's own credential.
+         */
+        post: operations["invoke_api_v1_endpoints__name__invoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Keys
+         * @description The primary and secondary keys of a key-auth endpoint (needs a role that may write).
+         */
+        get: operations["get_keys_api_v1_endpoints__name__keys_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/keys/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate Key
+         * @description Replace one key with a new random one; the old one is refused from then on.
+         */
+        post: operations["regenerate_key_api_v1_endpoints__name__keys_regenerate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/telemetry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Telemetry
+         * @description Request counts, errors and latency histograms per deployment.
+         */
+        get: operations["get_telemetry_api_v1_endpoints__name__telemetry_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get Token
+         * @description A scoring token of a token-auth endpoint, valid for an hour.
+         */
+        post: operations["get_token_api_v1_endpoints__name__token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/environments": {
         parameters: {
             query?: never;
@@ -1168,6 +1368,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/serving-host": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Serving Host
+         * @description Where this workspace's endpoints are served, and whether the serving host is alive.
+         */
+        get: operations["get_serving_host_api_v1_serving_host_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/snapshots": {
         parameters: {
             query?: never;
@@ -1247,6 +1467,35 @@ export interface components {
             path: string;
             /** Size */
             size: number;
+        };
+        /**
+         * Autoscale
+         * @description Scale a deployment between ``min_replicas`` and ``max_replicas`` on its in-flight requests.
+         *
+         *     The host keeps ``ceil(in_flight / target_concurrency)`` replicas (averaged over a few seconds), adds
+         *     replicas at once and removes them only after ``scale_down_delay_seconds`` of lower demand.
+         */
+        Autoscale: {
+            /**
+             * Max Replicas
+             * @default 4
+             */
+            max_replicas: number;
+            /**
+             * Min Replicas
+             * @default 1
+             */
+            min_replicas: number;
+            /**
+             * Scale Down Delay Seconds
+             * @default 60
+             */
+            scale_down_delay_seconds: number;
+            /**
+             * Target Concurrency
+             * @default 8
+             */
+            target_concurrency: number;
         };
         /**
          * ColumnProfile
@@ -1699,12 +1948,361 @@ export interface components {
             root?: string | null;
         };
         /**
+         * DeploymentCreate
+         * @description Request body to create a deployment, or update it in place (zero downtime) when the name exists.
+         *
+         *     The scoring code is a snapshot (uploaded through the blob API like a run's source) holding
+         *     ``entry_script``; without a script the deployment serves its single MLflow-format model with pyfunc.
+         */
+        DeploymentCreate: {
+            autoscale?: components["schemas"]["Autoscale"] | null;
+            /**
+             * Collect Data
+             * @default false
+             */
+            collect_data: boolean;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Entry Script */
+            entry_script?: string | null;
+            environment?: components["schemas"]["EnvironmentRef"] | null;
+            /**
+             * Max Body Bytes
+             * @default 10485760
+             */
+            max_body_bytes: number;
+            /** Model Ids */
+            model_ids?: string[];
+            /** Name */
+            name: string;
+            /**
+             * Replicas
+             * @default 1
+             */
+            replicas: number;
+            /** Snapshot Digest */
+            snapshot_digest?: string | null;
+        };
+        /**
+         * DeploymentInfo
+         * @description A deployment: what it serves, how many replicas, and how it is doing.
+         */
+        DeploymentInfo: {
+            autoscale?: components["schemas"]["Autoscale"] | null;
+            /**
+             * Collect Data
+             * @default false
+             */
+            collect_data: boolean;
+            /** Created Time */
+            created_time: number;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Desired Replicas
+             * @default 0
+             */
+            desired_replicas: number;
+            /** Endpoint */
+            endpoint: string;
+            /** Entry Script */
+            entry_script?: string | null;
+            environment?: components["schemas"]["EnvironmentRef"] | null;
+            /**
+             * Generation
+             * @default 1
+             */
+            generation: number;
+            /** Id */
+            id: string;
+            /**
+             * Max Body Bytes
+             * @default 10485760
+             */
+            max_body_bytes: number;
+            /** Models */
+            models?: components["schemas"]["DeploymentModel"][];
+            /** Name */
+            name: string;
+            /**
+             * Ready Replicas
+             * @default 0
+             */
+            ready_replicas: number;
+            /** Replica States */
+            replica_states?: components["schemas"]["ReplicaStatus"][];
+            /** Replicas */
+            replicas: number;
+            /**
+             * Restarts
+             * @default 0
+             */
+            restarts: number;
+            /** Snapshot Digest */
+            snapshot_digest?: string | null;
+            /**
+             * Status
+             * @default Creating
+             * @enum {string}
+             */
+            status: "Creating" | "Updating" | "Healthy" | "Degraded" | "Failed";
+            /**
+             * Status Message
+             * @default
+             */
+            status_message: string;
+            /** Updated Time */
+            updated_time: number;
+        };
+        /**
+         * DeploymentLogs
+         * @description The last lines of a deployment's replica logs (each line prefixed with its replica).
+         */
+        DeploymentLogs: {
+            /** Deployment */
+            deployment: string;
+            /** Endpoint */
+            endpoint: string;
+            /** Lines */
+            lines?: string[];
+        };
+        /**
+         * DeploymentModel
+         * @description A model version a deployment serves.
+         */
+        DeploymentModel: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * DeploymentTelemetry
+         * @description Counters of one deployment since the serving host started (cumulative, like Prometheus).
+         */
+        DeploymentTelemetry: {
+            /**
+             * Client Errors
+             * @default 0
+             */
+            client_errors: number;
+            /** Deployment */
+            deployment: string;
+            /**
+             * Errors
+             * @default 0
+             */
+            errors: number;
+            /**
+             * In Flight
+             * @default 0
+             */
+            in_flight: number;
+            /** Latency Buckets */
+            latency_buckets?: [
+                number,
+                number
+            ][];
+            /**
+             * Latency Sum
+             * @default 0
+             */
+            latency_sum: number;
+            /**
+             * Mirrored
+             * @default 0
+             */
+            mirrored: number;
+            /**
+             * Ready Replicas
+             * @default 0
+             */
+            ready_replicas: number;
+            /**
+             * Requests
+             * @default 0
+             */
+            requests: number;
+        };
+        /**
          * DigestsBody
          * @description Digests to ask about.
          */
         DigestsBody: {
             /** Digests */
             digests: string[];
+        };
+        /**
+         * EndpointCreate
+         * @description Request body to create an endpoint (its keys are made by the workspace).
+         */
+        EndpointCreate: {
+            /**
+             * Auth Mode
+             * @default key
+             * @enum {string}
+             */
+            auth_mode: "key" | "token";
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * EndpointInfo
+         * @description An endpoint: its stable URLs, auth mode, traffic and deployments (never its keys).
+         */
+        EndpointInfo: {
+            /**
+             * Auth Mode
+             * @enum {string}
+             */
+            auth_mode: "key" | "token";
+            /** Created Time */
+            created_time: number;
+            /** Deployments */
+            deployments?: components["schemas"]["DeploymentInfo"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Id */
+            id: string;
+            /** Mirror Traffic */
+            mirror_traffic?: {
+                [key: string]: number;
+            };
+            /** Name */
+            name: string;
+            /** Scoring Uri */
+            scoring_uri: string;
+            /** Swagger Uri */
+            swagger_uri: string;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+            /** Traffic */
+            traffic?: {
+                [key: string]: number;
+            };
+            /** Updated Time */
+            updated_time: number;
+        };
+        /**
+         * EndpointInvoke
+         * @description A test request sent through the endpoint on the caller's behalf (the studio's "test" tab).
+         */
+        EndpointInvoke: {
+            /** Body */
+            body: string;
+            /**
+             * Debug
+             * @default false
+             */
+            debug: boolean;
+            /** Deployment */
+            deployment?: string | null;
+        };
+        /**
+         * EndpointInvokeResult
+         * @description What the endpoint answered to a test request.
+         */
+        EndpointInvokeResult: {
+            /** Body */
+            body: string;
+            /** Deployment */
+            deployment?: string | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Request Id */
+            request_id?: string | null;
+            /** Status Code */
+            status_code: number;
+        };
+        /**
+         * EndpointKeys
+         * @description An endpoint's two keys; callers send one as ``Authorization: Bearer <key>``.
+         */
+        EndpointKeys: {
+            /** Primary Key */
+            primary_key: string;
+            /** Secondary Key */
+            secondary_key: string;
+        };
+        /**
+         * EndpointTelemetry
+         * @description Telemetry of an endpoint, per deployment, sampled at ``time``.
+         */
+        EndpointTelemetry: {
+            /** Deployments */
+            deployments?: components["schemas"]["DeploymentTelemetry"][];
+            /** Endpoint */
+            endpoint: string;
+            /** Host Running */
+            host_running: boolean;
+            /** Time */
+            time: number;
+            /**
+             * Unauthorized
+             * @default 0
+             */
+            unauthorized: number;
+        };
+        /**
+         * EndpointToken
+         * @description A short-lived scoring token of a ``token``-auth endpoint.
+         */
+        EndpointToken: {
+            /** Access Token */
+            access_token: string;
+            /** Expiry Time */
+            expiry_time: number;
+            /**
+             * Token Type
+             * @default Bearer
+             */
+            token_type: string;
+        };
+        /**
+         * EndpointUpdate
+         * @description Request body to change an endpoint; fields left None are kept.
+         *
+         *     ``traffic`` maps deployment names to whole percentages that sum to 100 (or all 0: the endpoint answers
+         *     503). ``mirror_traffic`` copies that percentage of live requests to one deployment that takes no live
+         *     traffic (at most 50%); its answers are recorded in telemetry and thrown away.
+         */
+        EndpointUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Mirror Traffic */
+            mirror_traffic?: {
+                [key: string]: number;
+            } | null;
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            } | null;
+            /** Traffic */
+            traffic?: {
+                [key: string]: number;
+            } | null;
         };
         /**
          * EnvironmentInfo
@@ -1895,6 +2493,18 @@ export interface components {
             tags?: {
                 [key: string]: string;
             } | null;
+        };
+        /**
+         * KeyRegenerate
+         * @description Which key to replace with a new random one.
+         */
+        KeyRegenerate: {
+            /**
+             * Key Type
+             * @default primary
+             * @enum {string}
+             */
+            key_type: "primary" | "secondary";
         };
         /**
          * LogAppend
@@ -2211,6 +2821,35 @@ export interface components {
              * @default 0
              */
             older_than_seconds: number;
+        };
+        /**
+         * ReplicaStatus
+         * @description One replica process of a deployment, as the serving host last reported it.
+         */
+        ReplicaStatus: {
+            /** Generation */
+            generation: number;
+            /** Id */
+            id: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /** Pid */
+            pid?: number | null;
+            /**
+             * Restarts
+             * @default 0
+             */
+            restarts: number;
+            /** Started Time */
+            started_time: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "starting" | "ready" | "draining" | "failed" | "stopped";
         };
         /**
          * RunConfiguration
@@ -2530,6 +3169,27 @@ export interface components {
             display_name?: string | null;
             error?: components["schemas"]["RunError"] | null;
             status?: components["schemas"]["RunStatus"] | null;
+        };
+        /**
+         * ServingHostInfo
+         * @description The process that runs a workspace's endpoints on this machine (router and replica supervisor).
+         */
+        ServingHostInfo: {
+            /**
+             * Alive
+             * @default false
+             */
+            alive: boolean;
+            /** Heartbeat Time */
+            heartbeat_time?: number | null;
+            /** Hostname */
+            hostname?: string | null;
+            /** Pid */
+            pid?: number | null;
+            /** Started Time */
+            started_time?: number | null;
+            /** Url */
+            url: string;
         };
         /**
          * SnapshotBody
@@ -4082,6 +4742,963 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatastoreListing"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_endpoints_api_v1_endpoints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointInfo"][];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_endpoint_api_v1_endpoints_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_endpoint_api_v1_endpoints__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_endpoint_api_v1_endpoints__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_endpoint_api_v1_endpoints__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_deployment_api_v1_endpoints__name__deployments__deployment__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                deployment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deploy_api_v1_endpoints__name__deployments__deployment__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                deployment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_deployment_api_v1_endpoints__name__deployments__deployment__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                deployment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_logs_api_v1_endpoints__name__deployments__deployment__logs_get: {
+        parameters: {
+            query?: {
+                /** @description Lines from the end of each log. */
+                tail?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                deployment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentLogs"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    invoke_api_v1_endpoints__name__invoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointInvoke"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointInvokeResult"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_keys_api_v1_endpoints__name__keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointKeys"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    regenerate_key_api_v1_endpoints__name__keys_regenerate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyRegenerate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointKeys"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_telemetry_api_v1_endpoints__name__telemetry_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointTelemetry"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_token_api_v1_endpoints__name__token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointToken"];
                 };
             };
             /** @description Invalid input (a malformed id, body, name or path) */
@@ -7786,6 +9403,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_serving_host_api_v1_serving_host_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServingHostInfo"];
+                };
             };
             /** @description Invalid input (a malformed id, body, name or path) */
             400: {

@@ -2,6 +2,7 @@ import { NavLink, Outlet } from 'react-router-dom';
 
 import { useWorkspace } from '../api/queries';
 import { useTheme } from '../lib/theme';
+import { EndpointsIcon } from './EndpointsIcon';
 import {
   ComputeIcon,
   DatasetsIcon,
@@ -34,6 +35,7 @@ const NAVIGATION = [
     section: 'Assets',
     items: [
       { to: '/models', label: 'Models', icon: <ModelsIcon />, end: false },
+      { to: '/endpoints', label: 'Endpoints', icon: <EndpointsIcon />, end: false },
       { to: '/compute', label: 'Compute', icon: <ComputeIcon />, end: false },
       { to: '/environments', label: 'Environments', icon: <EnvironmentsIcon />, end: false },
     ],

@@ -1,0 +1,1 @@
+"""The serving host: routes scoring requests and supervises replicas (``python -m ember.hosting``)."""
