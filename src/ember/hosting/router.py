@@ -43,6 +43,8 @@ __all__ = ["Replica", "RouteDeployment", "RouteEndpoint", "Router", "RouterProto
 logger = logging.getLogger(__name__)
 
 MAX_HEADER_COUNT = 100
+MAX_PIPELINED = 16
+REPLICA_WAIT_S = 10.0  # how long a request waits for a replica of its deployment to come back
 MAX_ANY_BODY = 256 * 2**20
 IDLE_CONNECTIONS_PER_REPLICA = 64
 UPSTREAM_TIMEOUT_S = 300.0
@@ -328,28 +330,21 @@ class Router:
         deployment = self._target(endpoint, request)
         if isinstance(deployment, bytes):
             return deployment
-        if len(request.body) > deployment.max_body_bytes or request.too_large:
-            answer = _error(
-                413,
-                "payload_too_large",
-                f"the body is larger than {deployment.max_body_bytes} bytes",
-                request,
-                deployment=deployment.name,
-            )
-            deployment.counters.observe(413, time.perf_counter() - request.started)
-            return answer
+        refusal: tuple[int, str, str] | None = None
         media = request.content_type.split(b";", 1)[0].strip().lower()
-        if media not in (b"application/json", b"text/json"):
+        if len(request.body) > deployment.max_body_bytes or request.too_large:
+            refusal = (413, "payload_too_large", f"the body is larger than {deployment.max_body_bytes} bytes")
+        elif media not in (b"application/json", b"text/json"):
             shown = media.decode("latin-1") or "nothing"
-            answer = _error(
+            refusal = (
                 415,
                 "unsupported_media_type",
                 f"send JSON (Content-Type: application/json), not {shown!r}",
-                request,
-                deployment=deployment.name,
             )
-            deployment.counters.observe(415, time.perf_counter() - request.started)
-            return answer
+        if refusal is not None:
+            status, code, message = refusal
+            deployment.counters.observe(status, time.perf_counter() - request.started)
+            return _error(status, code, message, request, deployment=deployment.name)
         head = (
             f"POST /score HTTP/1.1\r\nHost: replica\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(request.body)}\r\nX-Request-Id: {request.request_id}\r\n"
@@ -428,10 +423,8 @@ class Router:
             self.collect(endpoint.name, deployment, request.request_id, request.body, status, body, elapsed)
         return _answer(status, content_type, body, request, deployment=deployment.name)
 
-    async def _wait_for_replica(
-        self, deployment: RouteDeployment, *, avoid: Replica, timeout: float = 10.0
-    ) -> Replica | None:
-        deadline = time.monotonic() + timeout
+    async def _wait_for_replica(self, deployment: RouteDeployment, *, avoid: Replica) -> Replica | None:
+        deadline = time.monotonic() + REPLICA_WAIT_S
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             found = deployment.pick(avoid=avoid)
@@ -531,6 +524,7 @@ class RouterProtocol(asyncio.Protocol):
         self.url = b""
         self.queue: deque[_Request] = deque()
         self.busy = False
+        self.paused = False
         self.closing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -610,6 +604,9 @@ class RouterProtocol(asyncio.Protocol):
             request.request_id = uuid.uuid4().hex[:16]
         self.current = None
         self.queue.append(request)
+        if len(self.queue) >= MAX_PIPELINED and self.transport is not None:
+            self.transport.pause_reading()  # a client pipelining without end waits for its answers
+            self.paused = True
         if not self.busy:
             self.busy = True
             asyncio.get_running_loop().create_task(self._serve())
@@ -631,6 +628,9 @@ class RouterProtocol(asyncio.Protocol):
                     return
         finally:
             self.busy = False
+            if self.paused and self.transport is not None and not self.transport.is_closing():
+                self.paused = False
+                self.transport.resume_reading()
 
 
 def table_summary(router: Router) -> dict[str, Any]:
