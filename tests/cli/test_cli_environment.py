@@ -1,4 +1,4 @@
-"""Stories about environments on the command line: register from a YAML file, list, show, Dockerfile."""
+"""Stories about environments on the command line: register from YAML, list, show, Dockerfile, delete."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from cli_support import Cli
+
+from ember.cli import environment as environment_cli
 
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -140,3 +142,88 @@ def test_mistakes_are_explained_without_a_traceback(workspace: Path, project: Pa
     assert missing.exit_code == 1
     assert "does not exist" in missing.output
     assert all("Traceback" not in r.output for r in (unknown, no_version, invalid, missing))
+
+
+# -- deleting --------------------------------------------------------------------------------------
+SCORE = "def init():\n    pass\n\n\ndef run(raw_data):\n    return raw_data\n"
+
+
+@pytest.fixture
+def two_versions(env_file: Path, project: Path, cli: Cli) -> None:
+    """Environment ``sk`` with versions 1 (env.yml) and 2 (a conda environment.yml)."""
+    cli.ok("environment", "register", "-f", str(env_file))
+    conda = project / "environment.yml"
+    conda.write_text(CONDA_YML)
+    cli.ok("environment", "register", "-f", str(conda))
+
+
+def test_delete_needs_yes_when_nobody_can_answer(two_versions: None, cli: Cli) -> None:
+    refused = cli("environment", "delete", "sk:1")
+    deleted = cli.ok("environment", "delete", "sk:1", "--yes").stdout
+    as_json = cli.json("environment", "delete", "sk:2", "--yes")
+
+    assert refused.exit_code == 1
+    assert "--yes" in refused.stderr
+    assert "Deleted environment sk version 1." in deleted
+    assert as_json == {"name": "sk", "version": 2, "deleted": True}
+    assert cli.json("environment", "list") == {"environments": []}
+
+
+def test_delete_asks_at_a_terminal(two_versions: None, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(environment_cli, "_can_ask", lambda: True)
+
+    declined = cli("environment", "delete", "sk:2", input="n\n")
+    kept = cli.json("environment", "show", "sk")
+    accepted = cli.ok("environment", "delete", "sk:2", input="y\n")
+
+    assert declined.exit_code == 1
+    assert "This deletes environment sk version 2. It cannot be undone." in declined.stderr
+    assert kept["version"] == 2
+    assert "Deleted environment sk version 2." in accepted.stdout
+    assert cli.json("environment", "show", "sk")["version"] == 1
+
+
+def test_delete_is_refused_while_a_deployment_uses_the_version(
+    two_versions: None, project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMBER_SERVING_AUTOSTART", "0")
+    (project / "model.pkl").write_bytes(b"pickled weights")
+    cli.ok("model", "register", "model.pkl", "--name", "iris-clf")
+    (project / "serve").mkdir()
+    (project / "serve" / "score.py").write_text(SCORE)
+    cli.ok("endpoint", "create", "iris")
+    deploy = ("endpoint", "deploy", "iris", "blue", "-m", "iris-clf", "--entry-script", "score.py")
+    cli.ok(*deploy, "--source-dir", "serve", "--environment", "sk:1", "--no-wait")
+
+    refused = cli("environment", "delete", "sk:1", "--yes")
+    cli.ok("endpoint", "delete", "iris", "--yes")
+    deleted = cli.ok("environment", "delete", "sk:1", "--yes").stdout
+
+    assert refused.exit_code == 1
+    assert (
+        "environment sk version 1 is used by iris/blue: delete or update those deployments first"
+        in " ".join(refused.stderr.split())
+    )
+    assert "Traceback" not in refused.output
+    assert "Deleted environment sk version 1." in deleted
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("sk",), 2, "is not NAME:VERSION"),
+        (("sk:latest",), 2, "is not NAME:VERSION"),
+        (("sk:0",), 2, "is not NAME:VERSION"),
+        (("sk:3",), 1, "environment 'sk' has no version 3; its latest is version 2"),
+        (("nope:1",), 1, "environment 'nope' not found"),
+    ],
+)
+def test_delete_mistakes_are_explained_without_a_traceback(
+    two_versions: None, cli: Cli, args: tuple[str, ...], code: int, message: str
+) -> None:
+    result = cli("environment", "delete", *args, "--yes")
+
+    assert result.exit_code == code
+    assert message in " ".join(result.stderr.replace("│", " ").split())
+    assert "Traceback" not in result.output
+    assert [e["version"] for e in cli.json("environment", "list", "--name", "sk")["environments"]] == [2, 1]

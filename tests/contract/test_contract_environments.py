@@ -1,7 +1,8 @@
-"""Registered environments: versioning, reading back, refusals, and runs that use them."""
+"""Registered environments: versioning, reading back, refusals, deletion, and runs that use them."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import textwrap
 import threading
@@ -18,8 +19,11 @@ import ember
 from ember.backend import Backend
 from ember.entities import RunStatus
 from ember.entities.jobs import EnvironmentRef, RunConfiguration, RunSubmit
+from ember.entities.registry import ModelFile, ModelRegister
+from ember.entities.serving import DeploymentCreate, EndpointCreate
 from ember.environments import EnvironmentInfo, EnvironmentRegister, EnvironmentSpec, spec_hash
-from ember.errors import InvalidInput, NotFound
+from ember.errors import Conflict, InvalidInput, NotFound
+from ember.jobs.snapshot import SnapshotFile, encode_manifest
 from support.hanging import hanging_index
 
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -155,6 +159,136 @@ def test_submitting_with_an_unknown_environment_is_not_found(backend: Backend) -
 
     with pytest.raises(NotFound, match="register it first"):
         backend.jobs.submit_run(RunSubmit(experiment_id=experiment.id, config=config))
+
+
+# -- deletion ------------------------------------------------------------------------------------
+SCORE_PY = b"def init():\n    pass\n\n\ndef run(raw_data):\n    return raw_data\n"
+
+
+def _blob(backend: Backend, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    backend.jobs.upload_blob(digest, [data])
+    return digest
+
+
+def _model(backend: Backend) -> str:
+    """A registered model version's id."""
+    data = b"weights " + unique("w").encode()
+    files = [ModelFile(path="model.pkl", digest=_blob(backend, data), size=len(data))]
+    return backend.registry.register_model(ModelRegister(name=unique("clf"), files=files)).id
+
+
+def _snapshot(backend: Backend) -> str:
+    """A scoring folder uploaded the way a client does; the snapshot's digest."""
+    entry = SnapshotFile(path="score.py", digest=_blob(backend, SCORE_PY), size=len(SCORE_PY), mode=0o644)
+    digest = _blob(backend, encode_manifest([entry]))
+    backend.jobs.register_snapshot(digest)
+    return digest
+
+
+def _scripted(backend: Backend, name: str, environment: EnvironmentInfo) -> DeploymentCreate:
+    """A deployment of a plain model with an entry script, running in ``environment``."""
+    return DeploymentCreate(
+        name=name,
+        entry_script="score.py",
+        snapshot_digest=_snapshot(backend),
+        model_ids=[_model(backend)],
+        environment=EnvironmentRef(name=environment.name, version=environment.version),
+    )
+
+
+def test_deleting_a_version_keeps_the_others_and_never_reuses_its_number(backend: Backend) -> None:
+    name = unique("sk")
+    first = _register(backend, name, "six==1.16.0")
+    second = _register(backend, name, "six==1.15.0")
+    third = _register(backend, name, "six==1.14.0")
+
+    backend.environments.delete(name, 2)
+
+    with pytest.raises(NotFound, match="no version 2"):
+        backend.environments.get(name, 2)
+    assert backend.environments.list(name) == [third, first]
+    assert backend.environments.get(name) == third
+    assert _register(backend, name, "six==1.13.0").version == 4
+    again = _register(backend, name, *second.spec.pip)  # the deleted spec is new again
+    assert (again.version, again.spec_hash) == (5, second.spec_hash)
+    with pytest.raises(NotFound, match="no version 2"):
+        backend.environments.delete(name, 2)
+    experiment = new_experiment(backend, "envs")
+    config = RunConfiguration(script="train.py", environment=EnvironmentRef(name=name, version=2))
+    with pytest.raises(NotFound, match="no version 2"):
+        backend.jobs.submit_run(RunSubmit(experiment_id=experiment.id, config=config))
+
+
+def test_deleting_the_latest_version_lets_the_next_spec_take_its_number(backend: Backend) -> None:
+    # As for models: the next version is the highest remaining one plus one.
+    name = unique("sk")
+    first = _register(backend, name, "six==1.16.0")
+    _register(backend, name, "six==1.15.0")
+
+    backend.environments.delete(name, 2)
+    latest = backend.environments.get(name)
+    third = _register(backend, name, "six==1.14.0")
+    backend.environments.delete(name, 2)
+    backend.environments.delete(name, 1)
+
+    assert latest == first
+    assert third.version == 2
+    assert backend.environments.list(name) == []
+    assert name not in [e.name for e in backend.environments.list()]
+    with pytest.raises(NotFound, match="register it first"):
+        backend.environments.get(name)
+    assert _register(backend, name, "six==1.16.0").version == 1
+
+
+def test_deleting_an_unknown_version_is_not_found(backend: Backend) -> None:
+    name = unique("sk")
+    _register(backend, name, "six==1.16.0")
+
+    with pytest.raises(NotFound, match="register it first"):
+        backend.environments.delete(unique("missing"), 1)
+    with pytest.raises(NotFound, match="no version 2; its latest is version 1"):
+        backend.environments.delete(name, 2)
+    with pytest.raises(InvalidInput):
+        backend.environments.delete(name, 0)
+    with pytest.raises(InvalidInput):
+        backend.environments.delete("no/such name", 1)
+    assert [e.version for e in backend.environments.list(name)] == [1]
+
+
+def test_a_version_a_deployment_uses_is_deleted_only_once_its_endpoint_is(backend: Backend) -> None:
+    used = _register(backend, unique("serve"), "six==1.16.0")
+    other = _register(backend, used.name, "six==1.15.0")
+    endpoint = backend.endpoints.create_endpoint(EndpointCreate(name=unique("ep").lower())).name
+    backend.endpoints.deploy(endpoint, _scripted(backend, "blue", used))
+    backend.endpoints.deploy(endpoint, _scripted(backend, "green", used))
+
+    with pytest.raises(Conflict, match=f"{endpoint}/blue, {endpoint}/green: delete or update"):
+        backend.environments.delete(used.name, used.version)
+    backend.endpoints.deploy(endpoint, _scripted(backend, "green", other))  # green moves to the other
+    with pytest.raises(Conflict, match=f"used by {endpoint}/blue: delete or update") as refused:
+        backend.environments.delete(used.name, used.version)
+    assert "green" not in str(refused.value)
+    assert backend.environments.get(used.name, used.version) == used
+    backend.endpoints.delete_endpoint(endpoint)
+    backend.environments.delete(used.name, used.version)
+    backend.environments.delete(other.name, other.version)
+
+    assert backend.environments.list(used.name) == []
+
+
+def test_the_sdk_deletes_a_registered_version(ws: ember.Workspace) -> None:
+    name = unique("sk")
+    kept = ember.Environment(name, pip=["six==1.16.0"]).register(ws)
+    doomed = ember.Environment(name, pip=["six==1.15.0"]).register(ws)
+
+    doomed.delete()
+
+    assert ember.Environment.list(ws, name) == [kept]
+    with pytest.raises(NotFound):
+        doomed.delete()
+    with pytest.raises(InvalidInput, match="not a registered version"):
+        ember.Environment(name, pip=["six==1.14.0"]).delete()
 
 
 # -- runs in registered environments (real uv, real PyPI) -----------------------------------------

@@ -1,7 +1,8 @@
-"""``ember environment list|show|register|dockerfile``: versioned specs of Python, packages and variables."""
+"""``ember environment list|show|register|dockerfile|delete``: versioned specs of Python and packages."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ember.cli._common import JsonOption, emit_json, format_time, open_workspace, out_console, titled
+from ember.cli._common import (
+    JsonOption,
+    emit_json,
+    err_console,
+    format_time,
+    open_workspace,
+    out_console,
+    titled,
+)
+from ember.errors import InvalidInput
 
 if TYPE_CHECKING:
     from ember.environments.entities import EnvironmentInfo
@@ -18,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Register environments (Python version, pip packages, variables) and show their versions.",
+    help="Register environments (Python version, pip packages, variables), show and delete their versions.",
     no_args_is_help=True,
 )
 
@@ -28,7 +38,29 @@ Version = Annotated[
     typer.Option("--version", min=1, help="The version to use (default: the latest).", show_default=False),
 ]
 
+VersionArg = Annotated[
+    str,
+    typer.Argument(metavar="NAME:VERSION", help="One environment version: its name and number, e.g. sk:2."),
+]
+
 _MAX_SHOWN_PACKAGES = 3
+
+
+def _version_ref(text: str) -> tuple[str, int]:
+    """``NAME:VERSION`` as (name, version number)."""
+    name, _, version = text.rpartition(":")
+    if not name or not version.isdigit() or int(version) < 1:
+        raise typer.BadParameter(
+            f"{text!r} is not NAME:VERSION with a version number, e.g. sk:2 "
+            "(`ember environment list --name NAME` lists the versions)",
+            param_hint="NAME:VERSION",
+        )
+    return name, int(version)
+
+
+def _can_ask() -> bool:
+    """Whether a person can answer a question: stdin is a terminal."""
+    return sys.stdin.isatty()
 
 
 def _packages(info: EnvironmentInfo) -> str:
@@ -182,3 +214,29 @@ def dockerfile_(
     out_console().print(
         f"Wrote the Dockerfile of {escape(info.name)}:{info.version} to {escape(str(output))}."
     )
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    environment: VersionArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Delete one environment version (refused while a deployment uses it)."""
+    name, version = _version_ref(environment)
+    with open_workspace(ctx) as backend:
+        info = backend.environments.get(name, version)
+        subject = f"environment {info.name} version {info.version}"
+        if not yes:
+            if not _can_ask():
+                raise InvalidInput(
+                    f"deleting {subject} cannot be undone: pass --yes to confirm when not at a terminal"
+                )
+            err_console().print(Text(f"This deletes {subject}. It cannot be undone."))
+            typer.confirm("Continue?", abort=True, err=True)
+        backend.environments.delete(info.name, info.version)
+    if json_output:
+        emit_json({"name": info.name, "version": info.version, "deleted": True})
+        return
+    out_console().print(Text(f"Deleted {subject}."))

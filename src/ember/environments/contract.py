@@ -1,8 +1,8 @@
-"""The environments part of the Backend contract: registering and reading versioned environment specs.
+"""The environments part of the Backend contract: registering, reading and deleting versioned specs.
 
-``LocalEnvironments`` holds the rules (versioning, pinning, atomic registration); ``RemoteEnvironments``
-is its HTTP client. Rendering a Dockerfile needs no backend: ``ember.environments.dockerfile`` works on
-the ``EnvironmentInfo`` that ``get`` returns.
+``LocalEnvironments`` holds the rules (versioning, pinning, atomic registration, deletion protection);
+``RemoteEnvironments`` is its HTTP client. Rendering a Dockerfile needs no backend:
+``ember.environments.dockerfile`` works on the ``EnvironmentInfo`` that ``get`` returns.
 """
 
 from __future__ import annotations
@@ -44,6 +44,23 @@ class EnvironmentsBackend(ABC):
         """Every version of ``name``, newest first; without a name, the latest version of each, by name.
 
         An unknown name gives an empty list.
+        """
+
+    @abstractmethod
+    def delete(self, name: str, version: int) -> None:
+        """Delete one version of an environment; the other versions keep their numbers.
+
+        Numbering works as for models: a new spec becomes the highest remaining version plus one, so the
+        number of a deleted version below the latest is never given again, while deleting the latest
+        version lets the next new spec take its number. Registering the spec of a deleted version makes a
+        new version. Runs that used the version keep naming it (submitting one again then fails with
+        NotFound).
+
+        Raises:
+            NotFound: No environment has that name, or it has no such version.
+            Conflict: A deployment uses the version; the message names each (``endpoint/deployment``)
+                and says to delete or update them first.
+            InvalidInput: The name or version is malformed.
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook

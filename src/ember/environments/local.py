@@ -7,6 +7,10 @@ or on ``UNIQUE (name, spec_hash)`` (the same spec registered meanwhile) and the 
 over in a new transaction, which sees the other's row. Every retry follows another registration's
 success, so a retry loop bounded well above any realistic number of simultaneous registrations of one
 name always ends.
+
+Deleting a version removes its row, like deleting a model version: the next new spec takes the highest
+remaining version plus one. Deployments name the environment version they run in; the endpoints area
+registers a guard (``add_deployment_guard``) that refuses deleting a version a deployment uses.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from __future__ import annotations
 import builtins
 import logging
 import time
+from collections.abc import Callable
 
-from sqlalchemy import Connection, RowMapping, and_, func, select
+from sqlalchemy import Connection, RowMapping, and_, delete, func, select
 
 from ember.environments.contract import EnvironmentsBackend
 from ember.environments.entities import EnvironmentInfo, EnvironmentRegister, check_environment_name
@@ -25,11 +30,15 @@ from ember.store.database import Database
 from ember.store.schema import environments
 from ember.store.tracking import MAX_VERSION, insert_next_version, to_datetime
 
-__all__ = ["LocalEnvironments"]
+__all__ = ["DeploymentGuard", "LocalEnvironments"]
 
 logger = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 100
+
+#: Names the deployments (``endpoint/deployment``) that run in an environment version (empty: none); the
+#: endpoints area provides it.
+DeploymentGuard = Callable[[str, int], builtins.list[str]]
 
 
 def _info(row: RowMapping) -> EnvironmentInfo:
@@ -74,6 +83,11 @@ class LocalEnvironments(EnvironmentsBackend):
 
     def __init__(self, *, database: Database) -> None:
         self.database = database
+        self._guards: builtins.list[DeploymentGuard] = []
+
+    def add_deployment_guard(self, guard: DeploymentGuard) -> None:
+        """Let another area refuse deleting an environment version it uses (endpoints do)."""
+        self._guards.append(guard)
 
     def register(self, request: EnvironmentRegister) -> EnvironmentInfo:
         name, spec = _registrable(request)
@@ -141,6 +155,29 @@ class LocalEnvironments(EnvironmentsBackend):
             ).order_by(environments.c.name)
         with self.database.read() as conn:
             return [_info(row) for row in conn.execute(query).mappings()]
+
+    def delete(self, name: str, version: int) -> None:
+        check_environment_name(name)
+        number = _check_version(version)
+        if number is None:
+            raise InvalidInput("deleting an environment needs its version: there is no 'latest' to delete")
+        with self.database.read() as conn:
+            self._get(conn, name, number)
+        using = [deployment for guard in self._guards for deployment in guard(name, number)]
+        if using:
+            raise Conflict(
+                f"environment {name} version {number} is used by {', '.join(using)}: "
+                "delete or update those deployments first"
+            )
+        with self.database.write() as conn:
+            gone = conn.execute(
+                delete(environments)
+                .where(and_(environments.c.name == name, environments.c.version == number))
+                .returning(environments.c.version)
+            ).first()
+            if gone is None:  # deleted by someone else since the check above
+                self._get(conn, name, number)
+        logger.info("deleted environment %s version %d", name, number)
 
     # -- helpers ---------------------------------------------------------------------------------
     @staticmethod

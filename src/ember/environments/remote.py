@@ -35,3 +35,7 @@ class RemoteEnvironments(EnvironmentsBackend):
     def list(self, name: str | None = None) -> builtins.list[EnvironmentInfo]:
         params: dict[str, Any] | None = None if name is None else {"name": name}
         return [EnvironmentInfo.model_validate(e) for e in self._client.get(_API, params=params)]
+
+    def delete(self, name: str, version: int) -> None:
+        path = f"{_API}/{quote(check_environment_name(name), safe='')}"
+        self._client.delete(f"{path}/versions/{quote(str(version), safe='')}")

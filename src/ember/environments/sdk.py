@@ -1,7 +1,8 @@
 """The ``Environment`` SDK object: a named spec of Python version, pip requirements and variables.
 
 An ``Environment`` is built in memory (``Environment(...)``, ``from_pip_requirements``, ``from_yaml``),
-registered in a workspace as a numbered version (``register``), and read back (``get``, ``list``).
+registered in a workspace as a numbered version (``register``), read back (``get``, ``list``) and deleted
+(``delete``).
 ``Environment.current()`` is the submitting interpreter itself: nothing is built, nothing registered.
 """
 
@@ -94,6 +95,7 @@ class Environment:
         self.description = description
         self.version: int | None = None
         self.created_time: datetime | None = None
+        self._workspace: Workspace | None = None  # where this version is registered
 
     # -- constructors ----------------------------------------------------------------------------
     @classmethod
@@ -162,10 +164,11 @@ class Environment:
         )
 
     @classmethod
-    def _from_info(cls, info: EnvironmentInfo) -> Environment:
+    def _from_info(cls, workspace: Workspace, info: EnvironmentInfo) -> Environment:
         env = cls._from_spec(info.name, info.spec, description=info.description)
         env.version = info.version
         env.created_time = info.created_time
+        env._workspace = workspace
         return env
 
     # -- the workspace ---------------------------------------------------------------------------
@@ -189,7 +192,7 @@ class Environment:
         request = EnvironmentRegister(
             name=self.name, spec=pin_python(self.spec), description=self.description
         )
-        return self._from_info(workspace.backend.environments.register(request))
+        return self._from_info(workspace, workspace.backend.environments.register(request))
 
     @classmethod
     def get(cls, workspace: Workspace, name: str, version: int | None = None) -> Environment:
@@ -198,12 +201,27 @@ class Environment:
         Raises:
             NotFound: No environment has that name, or it has no such version.
         """
-        return cls._from_info(workspace.backend.environments.get(name, version))
+        return cls._from_info(workspace, workspace.backend.environments.get(name, version))
 
     @classmethod
     def list(cls, workspace: Workspace, name: str | None = None) -> builtins.list[Environment]:
         """The latest version of every registered environment, by name; with ``name``, all its versions."""
-        return [cls._from_info(info) for info in workspace.backend.environments.list(name)]
+        return [cls._from_info(workspace, info) for info in workspace.backend.environments.list(name)]
+
+    def delete(self) -> None:
+        """Delete this registered version from its workspace; the environment's other versions stay.
+
+        Raises:
+            InvalidInput: This environment was never registered (build it with ``register`` or ``get``).
+            NotFound: The version is already deleted.
+            Conflict: A deployment uses the version; the message names it (``endpoint/deployment``).
+        """
+        if self._workspace is None or self.version is None:
+            raise InvalidInput(
+                f"environment {self.name!r} is not a registered version: delete what Environment.get, "
+                "Environment.list or register return"
+            )
+        self._workspace.backend.environments.delete(self.name, self.version)
 
     # -- views -----------------------------------------------------------------------------------
     @property

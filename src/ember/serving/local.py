@@ -13,6 +13,7 @@ into a list or get answer, an exception message or a log line.
 from __future__ import annotations
 
 import builtins
+import importlib.util
 import json
 import logging
 import re
@@ -72,7 +73,7 @@ from ember.store.database import Database
 from ember.store.schema import deployment_models, deployments, endpoints, snapshots
 
 if TYPE_CHECKING:
-    from ember.environments.contract import EnvironmentsBackend
+    from ember.environments.local import LocalEnvironments
     from ember.registry.local import LocalRegistry
 
 __all__ = ["LocalEndpoints"]
@@ -103,7 +104,7 @@ class LocalEndpoints(EndpointsBackend):
         database: Database,
         blobs: BlobStore,
         registry: LocalRegistry,
-        environments: EnvironmentsBackend,
+        environments: LocalEnvironments,
         secrets: SecretBox,
         workspace_target: str,
         artifact_uri: str | None,
@@ -120,6 +121,7 @@ class LocalEndpoints(EndpointsBackend):
         self.state_dir = state_dir
         self.autostart_host = autostart_host
         registry.add_deployment_guard(self._serving)
+        environments.add_deployment_guard(self._running_in)
 
     # ---- reading rows into entities -------------------------------------------------------------------
 
@@ -166,6 +168,20 @@ class LocalEndpoints(EndpointsBackend):
                 .join(deployments, deployments.c.id == deployment_models.c.deployment_id)
                 .join(endpoints, endpoints.c.id == deployments.c.endpoint_id)
                 .where(deployment_models.c.model_id == model_id)
+                .order_by(endpoints.c.name, deployments.c.name)
+            ).all()
+        return [f"{endpoint}/{deployment}" for endpoint, deployment in rows]
+
+    def _running_in(self, name: str, version: int) -> builtins.list[str]:
+        """The deployments (``endpoint/deployment``) that run in an environment version: its guard."""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                select(endpoints.c.name, deployments.c.name)
+                .select_from(deployments)
+                .join(endpoints, endpoints.c.id == deployments.c.endpoint_id)
+                .where(
+                    and_(deployments.c.environment_name == name, deployments.c.environment_version == version)
+                )
                 .order_by(endpoints.c.name, deployments.c.name)
             ).all()
         return [f"{endpoint}/{deployment}" for endpoint, deployment in rows]
@@ -409,6 +425,9 @@ class LocalEndpoints(EndpointsBackend):
         with self.database.read() as conn:
             endpoint_row(conn, endpoint)
         script, served = self._check_code(request)
+        if request.collect_data and importlib.util.find_spec("pyarrow") is None:
+            # The serving host (this installation) writes the collected requests as Parquet.
+            raise InvalidInput("collect_data writes Parquet and needs pyarrow: pip install 'ember-ml[data]'")
         environment: EnvironmentRef | None = None
         if request.environment is not None:
             found = self.environments.get(request.environment.name, request.environment.version)

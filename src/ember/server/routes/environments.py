@@ -1,11 +1,11 @@
-"""The environments REST API (``/api/v1/environments``): register, read and list versions, Dockerfiles."""
+"""The environments REST API (``/api/v1/environments``): register, read, list, delete; Dockerfiles."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from ember.backend import Backend
@@ -13,6 +13,7 @@ from ember.environments.contract import EnvironmentsBackend
 from ember.environments.dockerfile import dockerfile
 from ember.environments.entities import EnvironmentInfo, EnvironmentRegister
 from ember.server.auth import authorize
+from ember.server.routes.tracking import _no_content
 from ember.server.schemas import ERROR_RESPONSES
 
 __all__ = ["router"]
@@ -28,6 +29,7 @@ def get_environments(request: Request) -> EnvironmentsBackend:
 
 Environments = Annotated[EnvironmentsBackend, Depends(get_environments)]
 Version = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="The version; latest when left out.")]
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version number.")]
 
 
 def _json(info: EnvironmentInfo) -> Response:
@@ -65,3 +67,10 @@ def get_environment_dockerfile(name: str, environments: Environments, version: V
     """The Dockerfile of an environment version, as text."""
     info = environments.get(name, version)
     return Response(dockerfile(info.name, info.version, info.spec), media_type="text/plain; charset=utf-8")
+
+
+@router.delete("/environments/{name}/versions/{version}", status_code=204)
+def delete_environment(name: str, version: VersionNumber, environments: Environments) -> Response:
+    """Delete one version of an environment; refused (409) while a deployment uses it."""
+    environments.delete(name, version)
+    return _no_content()
