@@ -220,8 +220,7 @@ def test_deleting_a_version_keeps_the_others_and_never_reuses_its_number(backend
         backend.jobs.submit_run(RunSubmit(experiment_id=experiment.id, config=config))
 
 
-def test_deleting_the_latest_version_lets_the_next_spec_take_its_number(backend: Backend) -> None:
-    # As for models: the next version is the highest remaining one plus one.
+def test_deleting_the_latest_version_never_gives_its_number_again(backend: Backend) -> None:
     name = unique("sk")
     first = _register(backend, name, "six==1.16.0")
     _register(backend, name, "six==1.15.0")
@@ -229,16 +228,16 @@ def test_deleting_the_latest_version_lets_the_next_spec_take_its_number(backend:
     backend.environments.delete(name, 2)
     latest = backend.environments.get(name)
     third = _register(backend, name, "six==1.14.0")
-    backend.environments.delete(name, 2)
+    backend.environments.delete(name, 3)
     backend.environments.delete(name, 1)
 
     assert latest == first
-    assert third.version == 2
+    assert third.version == 3  # not 2: a run that recorded "sk:2" never finds another spec under it
     assert backend.environments.list(name) == []
     assert name not in [e.name for e in backend.environments.list()]
     with pytest.raises(NotFound, match="register it first"):
         backend.environments.get(name)
-    assert _register(backend, name, "six==1.16.0").version == 1
+    assert _register(backend, name, "six==1.16.0").version == 4
 
 
 def test_deleting_an_unknown_version_is_not_found(backend: Backend) -> None:

@@ -267,6 +267,19 @@ def test_deleting_a_version_keeps_the_others_and_frees_its_aliases(backend: Back
     assert backend.registry.get_model(name, 2) == v2
 
 
+def test_deleting_the_latest_version_never_gives_its_number_again(backend: Backend) -> None:
+    name = unique("clf")
+    _register(backend, name, {"m": b"1"})
+    latest = _register(backend, name, {"m": b"2"})
+
+    backend.registry.delete_model(latest.id)
+    after = _register(backend, name, {"m": b"3"})
+
+    assert after.version == 3
+    with pytest.raises(NotFound):
+        backend.registry.get_model(name, 2)
+
+
 def test_a_served_version_cannot_be_deleted(target: Target) -> None:
     if target.kind == "remote":
         pytest.skip("the deployment guard is registered in-process; endpoints exercise it through the server")

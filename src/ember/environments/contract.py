@@ -50,11 +50,10 @@ class EnvironmentsBackend(ABC):
     def delete(self, name: str, version: int) -> None:
         """Delete one version of an environment; the other versions keep their numbers.
 
-        Numbering works as for models: a new spec becomes the highest remaining version plus one, so the
-        number of a deleted version below the latest is never given again, while deleting the latest
-        version lets the next new spec take its number. Registering the spec of a deleted version makes a
-        new version. Runs that used the version keep naming it (submitting one again then fails with
-        NotFound).
+        Numbering works as for models: a deleted version's number is never given again, the latest's
+        included (the workspace remembers the highest number each name had). Registering the spec of a
+        deleted version makes a new version. Runs that used the version keep naming it (submitting one
+        again then fails with NotFound).
 
         Raises:
             NotFound: No environment has that name, or it has no such version.

@@ -354,6 +354,16 @@ model_aliases = Table(
     Column("version", Integer, nullable=False),
 )
 
+# The highest version ever given to a name in a versioned table (models, environments, dataset versions),
+# so that deleting the latest version never hands its number to a different spec or file set.
+version_marks = Table(
+    "version_marks",
+    metadata,
+    Column("kind", String(63), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("last_version", Integer, nullable=False),
+)
+
 model_datasets = Table(
     "model_datasets",
     metadata,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, func, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Insert
 
@@ -21,6 +21,7 @@ from ember.store.schema import (
     properties,
     runs,
     tags,
+    version_marks,
 )
 
 __all__ = [
@@ -58,21 +59,42 @@ def insert_next_version(
 ) -> int | None:
     """Insert ``values`` as the next version of ``name`` in a versioned table (``name``, ``version`` unique).
 
-    Returns the version, or None when a concurrent transaction took that number (the caller starts over in
-    a new transaction, which sees the other's row). Detected with RETURNING, not rowcount: psycopg reports
-    -1 for ``INSERT ... ON CONFLICT DO NOTHING``.
+    A deleted version's number is never given again, not even the latest's (``version_marks`` remembers
+    the highest number each name had). Returns the version, or None when a concurrent transaction took
+    that number (the caller starts over in a new transaction, which sees the other's row). Detected with
+    RETURNING, not rowcount: psycopg reports -1 for ``INSERT ... ON CONFLICT DO NOTHING``.
 
     Raises:
         Conflict: ``name`` has reached the highest version number.
     """
     latest = conn.execute(select(func.max(table.c.version)).where(table.c.name == name)).scalar()
-    version = int(latest or 0) + 1
+    mark = conn.execute(
+        select(version_marks.c.last_version).where(
+            and_(version_marks.c.kind == table.name, version_marks.c.name == name)
+        )
+    ).scalar()
+    version = max(int(latest or 0), int(mark or 0)) + 1
     if version > MAX_VERSION:
         raise Conflict(f"{what} {name!r} has reached the highest version number")
     inserted = conn.execute(
         insert_ignore(conn, table).values(name=name, version=version, **values).returning(table.c.version)
     ).first()
-    return None if inserted is None else version
+    if inserted is None:
+        return None
+    # Remember the number even after the version is deleted: it is never given again.
+    conn.execute(insert_ignore(conn, version_marks).values(kind=table.name, name=name, last_version=0))
+    conn.execute(
+        update(version_marks)
+        .where(
+            and_(
+                version_marks.c.kind == table.name,
+                version_marks.c.name == name,
+                version_marks.c.last_version < version,
+            )
+        )
+        .values(last_version=version)
+    )
+    return version
 
 
 def experiment_query(where: ColumnElement[bool] | None = None) -> Select[Any]:
