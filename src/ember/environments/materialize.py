@@ -61,6 +61,7 @@ READY_MARKER = ".ember-ready"
 _PTH_NAME = "ember-runtime.pth"
 _DISTRIBUTION = "ember-ml"
 _TAIL_LINES = 25
+_BUILD_FORMAT = 2  # part of the cache key: 2 = packages installed with their bytecode compiled
 _WATCH_INTERVAL = 0.1  # how soon a build notices a cancel or its deadline
 # src/ember/environments/materialize.py -> the directory that holds the `ember` package.
 _EMBER_PACKAGE = Path(__file__).resolve().parents[1]
@@ -109,7 +110,7 @@ class EnvironmentCache:
         """
         build = pin_python(spec).model_copy(update={"env_vars": {}, "inherit_current": False})
         host = json.dumps([os.path.realpath(sys.prefix), str(_EMBER_ROOT)])
-        return hashlib.sha256(f"{spec_hash(build)}\n{host}".encode()).hexdigest()[:16]
+        return hashlib.sha256(f"{spec_hash(build)}\n{host}\n{_BUILD_FORMAT}".encode()).hexdigest()[:16]
 
     def path_for(self, spec: EnvironmentSpec) -> Path:
         """Where ``spec``'s environment lives (or will live) under the cache root."""
@@ -221,7 +222,18 @@ class EnvironmentCache:
             requirements = list(spec.pip) if same_abi else [*spec.pip, *_ember_requirements()]
             if requirements:
                 self._run(
-                    [uv, "pip", "install", "--python", str(_python_in(tmp)), *requirements],
+                    # Compiled now, once: the interpreters that use the environment may not be allowed to
+                    # write bytecode ($PYTHONDONTWRITEBYTECODE, a read-only cache), and compiling numpy,
+                    # scipy and scikit-learn on every start cost a replica over a second.
+                    [
+                        uv,
+                        "pip",
+                        "install",
+                        "--compile-bytecode",
+                        "--python",
+                        str(_python_in(tmp)),
+                        *requirements,
+                    ],
                     emit=emit,
                     deadline=deadline,
                     cancel=cancel,
