@@ -67,6 +67,7 @@ class ServingHost:
         self._stop = asyncio.Event()
         self._dirty = True
         self._last_report: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._closing: set[asyncio.Task[None]] = set()
 
     # ---- running -------------------------------------------------------------------------------------
 
@@ -119,6 +120,7 @@ class ServingHost:
             server.close()
             for supervisor in list(self.supervisors.values()):
                 await supervisor.close()
+            await asyncio.gather(*self._closing, return_exceptions=True)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -165,7 +167,7 @@ class ServingHost:
         for key in [k for k in self.supervisors if k not in wanted]:
             supervisor = self.supervisors.pop(key)
             supervisor.event("deleted: stopping its replicas")
-            asyncio.get_running_loop().create_task(supervisor.close())
+            self._close_later(supervisor)
             self._last_report.pop(key, None)
         self.router.endpoints = endpoints
         for name in [n for n in self.telemetry.endpoints if n not in endpoints]:
@@ -182,7 +184,7 @@ class ServingHost:
             wanted.add(key)
             supervisor = self.supervisors.get(key)
             if supervisor is not None and supervisor.spec.id != spec.id:  # deleted and made again
-                asyncio.get_running_loop().create_task(supervisor.close())
+                self._close_later(supervisor)
                 supervisor = None
             if supervisor is None:
                 route = RouteDeployment(
@@ -225,6 +227,12 @@ class ServingHost:
             traffic=traffic,
             mirror=mirror,
         )
+
+    def _close_later(self, supervisor: DeploymentSupervisor) -> None:
+        """Stop a removed deployment's replicas in the background (keeping the task until it is done)."""
+        task = asyncio.get_running_loop().create_task(supervisor.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _changed(self) -> None:
         self._dirty = True
