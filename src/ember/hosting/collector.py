@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -37,11 +36,9 @@ class RequestCollector:
         self.flush_seconds = flush_seconds
         self.max_rows = max_rows
         self._rows: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-        self._lock = threading.Lock()
         self._access: Any = None
         self._access_until = 0.0
         self._warned = False
-        self.flushed_files = 0
 
     def record(
         self,
@@ -121,41 +118,37 @@ class RequestCollector:
                 )
                 self._warned = True
             return
-        with self._lock:
+        try:
+            fs, root = self._filesystem()
+        except Exception:
+            logger.exception(
+                "cannot reach the default datastore; %d collected rows dropped",
+                sum(map(len, batches.values())),
+            )
+            return
+        for (endpoint, deployment), rows in batches.items():
+            if not rows:
+                continue
+            first = datetime.fromtimestamp(rows[0][0], tz=UTC)
+            table = pa.table(
+                {
+                    "time": pa.array(
+                        [datetime.fromtimestamp(r[0], tz=UTC) for r in rows], pa.timestamp("us", tz="UTC")
+                    ),
+                    "request_id": pa.array([r[1] for r in rows], pa.string()),
+                    "endpoint": pa.array([endpoint] * len(rows), pa.string()),
+                    "deployment": pa.array([deployment] * len(rows), pa.string()),
+                    "status": pa.array([r[2] for r in rows], pa.int16()),
+                    "latency_ms": pa.array([r[3] for r in rows], pa.float32()),
+                    "input": pa.array([r[4].decode("utf-8", "replace") for r in rows], pa.string()),
+                    "output": pa.array([r[5].decode("utf-8", "replace") for r in rows], pa.string()),
+                }
+            )
+            folder = f"{root}/{COLLECTED_PREFIX}/{endpoint}/{deployment}/{first:%Y/%m/%d}"
+            path = f"{folder}/{first:%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
             try:
-                fs, root = self._filesystem()
+                fs.makedirs(folder, exist_ok=True)
+                with fs.open(path, "wb") as out:
+                    pq.write_table(table, out, compression="zstd")
             except Exception:
-                logger.exception(
-                    "cannot reach the default datastore; %d collected rows dropped",
-                    sum(map(len, batches.values())),
-                )
-                return
-            for (endpoint, deployment), rows in batches.items():
-                if not rows:
-                    continue
-                first = datetime.fromtimestamp(rows[0][0], tz=UTC)
-                table = pa.table(
-                    {
-                        "time": pa.array(
-                            [datetime.fromtimestamp(r[0], tz=UTC) for r in rows], pa.timestamp("us", tz="UTC")
-                        ),
-                        "request_id": pa.array([r[1] for r in rows], pa.string()),
-                        "endpoint": pa.array([endpoint] * len(rows), pa.string()),
-                        "deployment": pa.array([deployment] * len(rows), pa.string()),
-                        "status": pa.array([r[2] for r in rows], pa.int16()),
-                        "latency_ms": pa.array([r[3] for r in rows], pa.float32()),
-                        "input": pa.array([r[4].decode("utf-8", "replace") for r in rows], pa.string()),
-                        "output": pa.array([r[5].decode("utf-8", "replace") for r in rows], pa.string()),
-                    }
-                )
-                folder = f"{root}/{COLLECTED_PREFIX}/{endpoint}/{deployment}/{first:%Y/%m/%d}"
-                path = f"{folder}/{first:%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
-                try:
-                    fs.makedirs(folder, exist_ok=True)
-                    with fs.open(path, "wb") as out:
-                        pq.write_table(table, out, compression="zstd")
-                    self.flushed_files += 1
-                except Exception:
-                    logger.exception(
-                        "writing %d collected rows of %s/%s failed", len(rows), endpoint, deployment
-                    )
+                logger.exception("writing %d collected rows of %s/%s failed", len(rows), endpoint, deployment)

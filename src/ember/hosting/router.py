@@ -30,7 +30,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 import httptools
 import orjson
@@ -77,9 +77,7 @@ class _Upstream(asyncio.Protocol):
         self.future: asyncio.Future[tuple[int, bytes, bytes]] | None = None
         self.closed = False
         self._content_type = b"application/json"
-        self._header: bytes = b""
         self._body: list[bytes] = []
-        self._done = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
@@ -101,7 +99,6 @@ class _Upstream(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._content_type = b"application/json"
         self._body = []
-        self._done = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if name.lower() == b"content-type":
@@ -631,11 +628,3 @@ class RouterProtocol(asyncio.Protocol):
             if self.paused and self.transport is not None and not self.transport.is_closing():
                 self.paused = False
                 self.transport.resume_reading()
-
-
-def table_summary(router: Router) -> dict[str, Any]:
-    """What the router routes now (for the host's log)."""
-    return {
-        name: {dep: len(d.replicas) for dep, d in endpoint.deployments.items()}
-        for name, endpoint in router.endpoints.items()
-    }

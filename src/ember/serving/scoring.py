@@ -136,7 +136,15 @@ class MlflowModel(Scorer):
 
     def score(self, body: str) -> Any:
         data = pyfunc_input(json.loads(body))
-        return {"predictions": self._model.predict(data)}
+        try:
+            return {"predictions": self._model.predict(data)}
+        except Exception as exc:
+            # MLflow's signature check (a missing column, a wrong type) is the caller's mistake.
+            if type(exc).__name__ == "MlflowException" and "schema" in str(exc).lower():
+                raise ScoringInputError(
+                    f"the input does not fit the model's signature: {exc}"[:1000]
+                ) from exc
+            raise
 
 
 def pyfunc_input(payload: Any) -> Any:
@@ -284,13 +292,6 @@ def create_scoring_app(scorer: Scorer, *, max_body_bytes: int = DEFAULT_MAX_BODY
                 400, "invalid_input", f"the input does not fit the model: {_describe(exc)}", request_id
             )
         except Exception as exc:
-            if type(exc).__name__ == "MlflowException" and "schema" in str(exc).lower():
-                return _error(
-                    400,
-                    "invalid_input",
-                    f"the input does not fit the model's signature: {_describe(exc)}",
-                    request_id,
-                )
             logger.error("request %s failed in %s:\n%s", request_id, scorer.name, traceback.format_exc())
             debug = request.headers.get("x-ember-debug", "").lower() in ("1", "true", "yes")
             message = (
