@@ -11,16 +11,15 @@
 import './dataset/Dataset.css';
 
 import type { ReactNode } from 'react';
-import { Link, NavLink, Route, Routes, useParams, useSearchParams } from 'react-router-dom';
+import { Link, Route, Routes, useParams, useSearchParams } from 'react-router-dom';
 
 import { useDatasetVersions } from '../api/queries';
 import type { DatasetVersionInfo } from '../api/types';
 import { EmptyState } from '../components/EmptyState';
-import { ErrorBanner } from '../components/ErrorBanner';
 import { PageHeader } from '../components/PageHeader';
 import { Spinner } from '../components/Spinner';
+import { NoVersions, VersionPicker, ViewTabs, versionSetter } from '../components/Versioned';
 import { datasetUrl } from '../lib/data';
-import { formatDate } from '../lib/format';
 import { useTitle } from '../lib/useTitle';
 import { DatasetKindBadge } from './dataset/DataParts';
 import { DatasetFiles } from './dataset/DatasetFiles';
@@ -44,34 +43,6 @@ function requestedVersion(value: string | null): number | null {
   return version >= 1 ? version : null;
 }
 
-function VersionPicker({
-  versions,
-  selected,
-  onSelect,
-}: {
-  versions: DatasetVersionInfo[];
-  selected: number;
-  onSelect: (version: number) => void;
-}) {
-  return (
-    <label className="data-version-picker">
-      <span className="muted">Version</span>
-      <select
-        className="search data-select"
-        value={selected}
-        onChange={(event) => onSelect(Number(event.target.value))}
-        data-testid="dataset-version-select"
-      >
-        {versions.map((v, index) => (
-          <option key={v.id} value={v.version}>
-            {`v${v.version}${index === 0 ? ' (latest)' : ''} · ${formatDate(v.created_time)}`}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
 export default function DatasetDetail() {
   const { name = '' } = useParams();
   const [params, setParams] = useSearchParams();
@@ -91,18 +62,14 @@ export default function DatasetDetail() {
   if (versions.isPending) return <Spinner label="Loading the dataset…" />;
   if (versions.isError || versions.data.length === 0) {
     return (
-      <div className="page">
-        {header()}
-        {versions.isError ? (
-          <ErrorBanner error={versions.error} title="Could not load the dataset" onRetry={() => void versions.refetch()} />
-        ) : (
-          <section className="card">
-            <EmptyState title="No such dataset">
-              No dataset is registered as <code>{name}</code>. <Link to="/datasets">See every dataset</Link>.
-            </EmptyState>
-          </section>
-        )}
-      </div>
+      <NoVersions
+        header={header()}
+        what="dataset"
+        name={name}
+        listPath="/datasets"
+        error={versions.isError ? versions.error : null}
+        onRetry={() => void versions.refetch()}
+      />
     );
   }
 
@@ -111,15 +78,7 @@ export default function DatasetDetail() {
   const dataset = requested === null ? latest : all.find((v) => v.version === requested);
   const search = requested === null ? '' : `?version=${requested}`;
   const base = datasetUrl(name);
-  const select = (version: number) =>
-    setParams(
-      (previous) => {
-        const next = new URLSearchParams(previous);
-        next.set('version', String(version));
-        return next;
-      },
-      { replace: false },
-    );
+  const select = versionSetter(setParams);
 
   return (
     <div className="page dataset-page" data-testid="dataset-page" data-version={dataset?.version}>
@@ -128,23 +87,22 @@ export default function DatasetDetail() {
         actions: (
           <>
             <DatasetKindBadge kind={(dataset ?? latest).kind} />
-            <VersionPicker versions={all} selected={(dataset ?? latest).version} onSelect={select} />
+            <VersionPicker
+              versions={all}
+              selected={(dataset ?? latest).version}
+              onSelect={select}
+              label={(v, index) => `v${v.version}${index === 0 ? ' (latest)' : ''}`}
+              testId="dataset-version-select"
+            />
           </>
         ),
       })}
-      <nav className="tabs" aria-label="Dataset views">
-        {TABS.filter((tab) => !(tab.tabularOnly && (dataset ?? latest).kind !== 'tabular')).map((tab) => (
-          <NavLink
-            key={tab.id}
-            to={`${tab.to ? `${base}/${tab.to}` : base}${search}`}
-            end={tab.to === ''}
-            className={({ isActive }) => `tab${isActive ? ' active' : ''}`}
-            data-testid={`tab-${tab.id}`}
-          >
-            {tab.label}
-          </NavLink>
-        ))}
-      </nav>
+      <ViewTabs
+        label="Dataset views"
+        tabs={TABS.filter((tab) => !(tab.tabularOnly && (dataset ?? latest).kind !== 'tabular'))}
+        base={base}
+        search={search}
+      />
       {dataset === undefined ? (
         <section className="card">
           <EmptyState title={`Version ${requested ?? ''} does not exist`}>

@@ -12,15 +12,14 @@ import './run/RunDetail.css';
 import './model/Model.css';
 
 import type { ReactNode } from 'react';
-import { Link, NavLink, Route, Routes, useParams, useSearchParams } from 'react-router-dom';
+import { Link, Route, Routes, useParams, useSearchParams } from 'react-router-dom';
 
 import { useModelVersions } from '../api/queries';
 import type { ModelInfo } from '../api/types';
 import { EmptyState } from '../components/EmptyState';
-import { ErrorBanner } from '../components/ErrorBanner';
 import { PageHeader } from '../components/PageHeader';
 import { Spinner } from '../components/Spinner';
-import { formatDate } from '../lib/format';
+import { NoVersions, VersionPicker, ViewTabs, versionSetter } from '../components/Versioned';
 import { modelUrl, resolveVersion, versionLabel } from '../lib/models';
 import { useTitle } from '../lib/useTitle';
 import { ModelDeleteButton } from './model/ModelDelete';
@@ -34,34 +33,6 @@ const TABS = [
   { to: 'files', label: 'Files', id: 'files' },
   { to: 'lineage', label: 'Lineage', id: 'lineage' },
 ] as const;
-
-function VersionPicker({
-  versions,
-  selected,
-  onSelect,
-}: {
-  versions: ModelInfo[];
-  selected: number;
-  onSelect: (version: number) => void;
-}) {
-  return (
-    <label className="data-version-picker">
-      <span className="muted">Version</span>
-      <select
-        className="search data-select"
-        value={selected}
-        onChange={(event) => onSelect(Number(event.target.value))}
-        data-testid="model-version-select"
-      >
-        {versions.map((v, index) => (
-          <option key={v.id} value={v.version}>
-            {`${versionLabel(v, { latest: index === 0 })} · ${formatDate(v.created_time)}`}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
 
 export default function ModelDetail() {
   const { name = '' } = useParams();
@@ -82,18 +53,14 @@ export default function ModelDetail() {
   if (versions.isPending) return <Spinner label="Loading the model…" />;
   if (versions.isError || versions.data.length === 0) {
     return (
-      <div className="page">
-        {header()}
-        {versions.isError ? (
-          <ErrorBanner error={versions.error} title="Could not load the model" onRetry={() => void versions.refetch()} />
-        ) : (
-          <section className="card">
-            <EmptyState title="No such model">
-              No model is registered as <code>{name}</code>. <Link to="/models">See every model</Link>.
-            </EmptyState>
-          </section>
-        )}
-      </div>
+      <NoVersions
+        header={header()}
+        what="model"
+        name={name}
+        listPath="/models"
+        error={versions.isError ? versions.error : null}
+        onRetry={() => void versions.refetch()}
+      />
     );
   }
 
@@ -102,15 +69,7 @@ export default function ModelDetail() {
   const model = resolveVersion(all, requested);
   const search = requested === null ? '' : `?version=${encodeURIComponent(requested)}`;
   const base = modelUrl(name);
-  const select = (version: number) =>
-    setParams(
-      (previous) => {
-        const next = new URLSearchParams(previous);
-        next.set('version', String(version));
-        return next;
-      },
-      { replace: false },
-    );
+  const select = versionSetter(setParams);
 
   return (
     <div className="page model-page" data-testid="model-page" data-version={model?.version}>
@@ -119,24 +78,18 @@ export default function ModelDetail() {
         actions: (
           <>
             {(model ?? latest).format === 'mlflow' && <ModelFormatBadge format="mlflow" />}
-            <VersionPicker versions={all} selected={(model ?? latest).version} onSelect={select} />
+            <VersionPicker
+              versions={all}
+              selected={(model ?? latest).version}
+              onSelect={select}
+              label={(v, index) => versionLabel(v, { latest: index === 0 })}
+              testId="model-version-select"
+            />
             {model && <ModelDeleteButton model={model} versions={all} />}
           </>
         ),
       })}
-      <nav className="tabs" aria-label="Model views">
-        {TABS.map((tab) => (
-          <NavLink
-            key={tab.id}
-            to={`${tab.to ? `${base}/${tab.to}` : base}${search}`}
-            end={tab.to === ''}
-            className={({ isActive }) => `tab${isActive ? ' active' : ''}`}
-            data-testid={`tab-${tab.id}`}
-          >
-            {tab.label}
-          </NavLink>
-        ))}
-      </nav>
+      <ViewTabs label="Model views" tabs={TABS} base={base} search={search} />
       {model === undefined ? (
         <section className="card">
           <EmptyState
