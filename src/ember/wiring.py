@@ -48,14 +48,19 @@ class LocalBackend(Backend):
 
         self.database = Database(metadata_uri)
         self.folder = folder
-        stored = _read_workspace_row(self.database)
-        if stored is None:
-            raise NotFound(
-                f"no Ember workspace at {_redact(metadata_uri)}: create one with "
-                "ember.Workspace.create(...) or `ember workspace create`"
-            )
+        try:
+            stored = _read_workspace_row(self.database)
+            if stored is None:
+                raise NotFound(
+                    f"no Ember workspace at {_redact(metadata_uri)}: create one with "
+                    "ember.Workspace.create(...) or `ember workspace create`"
+                )
+        except BaseException:
+            self.database.dispose()  # no backend comes of it: its connections must not outlive the call
+            raise
         root = artifact_uri or stored.get("artifact_uri") or (str(folder / ARTIFACTS_DIR) if folder else None)
         if root is None:
+            self.database.dispose()
             raise InvalidInput("this workspace has no artifact store configured: pass artifact_uri")
         self.artifact_uri = str(root)
         self.blobs = BlobStore(self.artifact_uri)
