@@ -102,6 +102,12 @@ class LocalBackend(Backend):
             autostart_host=os.environ.get("EMBER_SERVING_AUTOSTART", "1") != "0",
         )
 
+    def close(self) -> None:
+        super().close()
+        # The engine's pooled connections, closed now rather than whenever the garbage collector finds them
+        # (a psycopg connection collected while open warns, and pytest turns that into an error).
+        self.database.dispose()
+
 
 class RemoteBackend(Backend):
     """A thin HTTP client of ``ember server``; every rule runs on the server."""
