@@ -9,11 +9,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ember import sdk as _sdk
+from ember.version import __version__
+
+# The composition root: features hand cross-feature calls to these links (ember.links), never to each other.
+_sdk.install()
 
 _LAZY = {
     "Workspace": "ember.workspace",
-    "Experiment": "ember.tracking.experiment",
+    "Experiment": "ember.tracking.run",
     "Run": "ember.tracking.run",
     "ScriptRunConfig": "ember.jobs.config",
     "Environment": "ember.environments.sdk",
@@ -67,8 +71,7 @@ if TYPE_CHECKING:
     from ember.registry.model import Model
     from ember.serving.config import InferenceConfig
     from ember.serving.endpoint import Autoscale, Deployment, DeploymentConfig, Endpoint
-    from ember.tracking.experiment import Experiment
-    from ember.tracking.run import Run
+    from ember.tracking.run import Experiment, Run
     from ember.workspace import Workspace
 
 

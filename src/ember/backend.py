@@ -2,20 +2,25 @@
 
 ``LocalBackend`` holds the rules (on store/ and artifacts/); ``RemoteBackend`` is a thin HTTP client of
 ``ember server``. Only ``ember.wiring`` constructs them; everything else receives a ``Backend``.
+
+Feature SDK objects (``Run``, ``Dataset``, ``Model``, ...) hold a workspace typed as ``HasBackend``, never as
+``ember.workspace.Workspace``: the facade sits above every feature, and a feature that named it would
+import in a circle.
 """
 
 from __future__ import annotations
 
 from abc import ABC
+from typing import Protocol
 
-from ember.data.contract import DataBackend
-from ember.environments.contract import EnvironmentsBackend
-from ember.jobs.contract import JobsBackend
-from ember.registry.contract import RegistryBackend
-from ember.serving.contract import EndpointsBackend
-from ember.tracking.contract import TrackingBackend
+from ember.contracts.data import DataBackend
+from ember.contracts.endpoints import EndpointsBackend
+from ember.contracts.environments import EnvironmentsBackend
+from ember.contracts.jobs import JobsBackend
+from ember.contracts.registry import RegistryBackend
+from ember.contracts.tracking import TrackingBackend
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "HasBackend"]
 
 
 class Backend(ABC):
@@ -41,3 +46,12 @@ class Backend(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class HasBackend(Protocol):
+    """What a feature's SDK object needs of its workspace: the Backend (``ember.Workspace`` is one)."""
+
+    @property
+    def backend(self) -> Backend:
+        """The workspace's Backend."""
+        ...

@@ -20,8 +20,8 @@ import orjson
 import pydantic_core
 from pydantic import BaseModel
 
-from ember import __version__
 from ember.errors import EmberError, error_from_payload
+from ember.version import __version__
 
 __all__ = ["DOWNLOAD_CHUNK_SIZE", "Download", "HttpClient", "ServerUnreachable", "url_path", "url_segment"]
 

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 from ember.backend import Backend
 from ember.config import find_workspace_target, write_config
 from ember.entities import RunSearch, WorkspaceInfo
-from ember.tracking.validation import build
+from ember.entities.validation import build
 
 if TYPE_CHECKING:
     from ember.data.datastore import Datastore
-    from ember.tracking.experiment import Experiment
-    from ember.tracking.run import Run
+    from ember.tracking.run import Experiment, Run
 
 __all__ = ["RunList", "Workspace"]
 
@@ -100,7 +99,7 @@ class Workspace:
     @property
     def experiments(self) -> dict[str, Experiment]:
         """Active experiments by name."""
-        from ember.tracking.experiment import Experiment
+        from ember.tracking.run import Experiment
 
         out: dict[str, Experiment] = {}
         token: str | None = None
@@ -113,7 +112,7 @@ class Workspace:
 
     def get_experiment(self, name: str) -> Experiment:
         """An existing experiment by name (``NotFound`` if missing)."""
-        from ember.tracking.experiment import Experiment
+        from ember.tracking.run import Experiment
 
         return Experiment._from_info(self, self.backend.tracking.get_experiment_by_name(name))
 
@@ -134,8 +133,7 @@ class Workspace:
         include_deleted: bool = False,
     ) -> RunList:
         """Runs matching a filter such as ``"metrics.loss < 0.1 and params.model = 'logreg'"``."""
-        from ember.tracking.experiment import Experiment
-        from ember.tracking.run import Run
+        from ember.tracking.run import Experiment, Run
 
         names = [experiment] if isinstance(experiment, str) else (experiment or [])
         experiments = {e.id: e for e in (self.get_experiment(n) for n in names)}

@@ -25,8 +25,8 @@ from ember.errors import EmberError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from ember.backend import Backend
+    from ember.contracts.tracking import TrackingBackend
     from ember.entities import ExperimentInfo
-    from ember.tracking.contract import TrackingBackend
 
 __all__ = [
     "CliState",

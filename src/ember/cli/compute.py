@@ -95,7 +95,7 @@ def set_(
 ) -> None:
     """Change how many runs a compute target executes at once; queued runs start if it grew."""
     from ember.entities.jobs import ComputeTargetUpdate
-    from ember.tracking.validation import build
+    from ember.entities.validation import build
 
     try:
         request = build(ComputeTargetUpdate, max_concurrent_runs=max_concurrent_runs)

@@ -70,7 +70,7 @@ def _model_ref(text: str) -> tuple[str, int | str | None]:
 
 def _environment_ref(text: str) -> EnvironmentRef:
     from ember.entities.jobs import EnvironmentRef
-    from ember.tracking.validation import build
+    from ember.entities.validation import build
 
     name, sep, version = text.partition(":")
     if not name or (sep and not version.isdigit()):
@@ -106,7 +106,7 @@ def _shares(values: list[str] | None, *, param: str) -> dict[str, int]:
 
 def _autoscale(minimum: int | None, maximum: int | None, target: float | None) -> Autoscale | None:
     from ember.entities.serving import Autoscale
-    from ember.tracking.validation import build
+    from ember.entities.validation import build
 
     if minimum is not None and maximum is not None and maximum < minimum:
         raise typer.BadParameter(
@@ -654,7 +654,7 @@ def traffic(
 ) -> None:
     """Show or set how an endpoint splits live requests between its deployments (and mirrors them)."""
     from ember.entities.serving import EndpointUpdate
-    from ember.tracking.validation import build
+    from ember.entities.validation import build
 
     split = _shares(pairs, param="DEPLOYMENT=PERCENT")
     mirrored = _shares(mirror, param="--mirror")

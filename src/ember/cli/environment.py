@@ -23,7 +23,7 @@ from ember.cli._common import (
 from ember.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from ember.environments.entities import EnvironmentInfo
+    from ember.entities.environments import EnvironmentInfo
 
 __all__ = ["app"]
 
@@ -171,9 +171,9 @@ def register(
     json_output: JsonOption = False,
 ) -> None:
     """Register the environment in a YAML file: a new spec becomes the next version, a known one is reused."""
-    from ember.environments.entities import EnvironmentRegister
+    from ember.entities.environment_spec import pin_python
+    from ember.entities.environments import EnvironmentRegister
     from ember.environments.sdk import Environment
-    from ember.environments.spec import pin_python
 
     env = Environment.from_yaml(file, name=name, description=description)
     # Pinned here, not by the server: the stored Python is the one of the machine that registers.

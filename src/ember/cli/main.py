@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from ember import __version__
 from ember.cli import (
     compute,
     dataset,
@@ -26,6 +25,7 @@ from ember.cli import (
     workspace,
 )
 from ember.cli._common import EmberGroup, state_of
+from ember.version import __version__
 
 __all__ = ["app", "main"]
 

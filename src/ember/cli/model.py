@@ -532,7 +532,7 @@ def tag(
 ) -> None:
     """Add, change or remove tags of one model version."""
     from ember.entities.registry import ModelUpdate
-    from ember.tracking.validation import build
+    from ember.entities.validation import build
 
     name, version = _model_ref(model, param="NAME:VERSION", need_version=True)
     added = _mapping(pairs, option="KEY=VALUE")

@@ -40,9 +40,9 @@ from ember.errors import InvalidInput, NotFound
 if TYPE_CHECKING:
     from rich.console import Console, Group
 
+    from ember.contracts.jobs import JobsBackend
+    from ember.contracts.tracking import TrackingBackend
     from ember.entities import MetricHistory, RunDetails, RunPage, RunSearch, RunStatus
-    from ember.jobs.contract import JobsBackend
-    from ember.tracking.contract import TrackingBackend
 
 __all__ = ["app", "resolve_run_id"]
 
@@ -80,7 +80,7 @@ def resolve_run_id(tracking: TrackingBackend, value: str) -> str:
         NotFound: No run starts with the prefix.
     """
     from ember.entities import RunSearch
-    from ember.tracking.validation import build
+    from ember.entities.validation import build
 
     text = value.strip().lower()
     if looks_like_id(text):
@@ -213,7 +213,7 @@ def list_(
 ) -> None:
     """List runs, newest first, as a table with their status, duration and latest metrics."""
     from ember.entities import MAX_RESULTS_CAP, RunSearch
-    from ember.tracking.validation import build
+    from ember.entities.validation import build
 
     if max_results > MAX_RESULTS_CAP:
         raise typer.BadParameter(f"at most {MAX_RESULTS_CAP} per page; use --all-pages for more")

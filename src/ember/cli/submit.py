@@ -32,10 +32,10 @@ from ember.errors import EmberError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from ember.backend import Backend
+    from ember.contracts.jobs import JobsBackend
     from ember.entities import RunInfo, RunStatus
     from ember.entities.jobs import EnvironmentRef
     from ember.jobs.config import ScriptRunConfig
-    from ember.jobs.contract import JobsBackend
 
 __all__ = ["STD_LOG", "follow_log", "stop_following_on_interrupt", "submit"]
 
@@ -188,7 +188,7 @@ def parse_environment(text: str) -> EnvironmentRef:
         InvalidInput: The text is not of that form, or the name is not a valid name.
     """
     from ember.entities.jobs import EnvironmentRef
-    from ember.tracking.validation import build
+    from ember.entities.validation import build
 
     name, sep, version = text.strip().partition(":")
     if not sep or version in ("", "latest"):
@@ -557,7 +557,7 @@ def submit(
 
 def _submit(ctx: typer.Context, job: _Job, *, wait: bool, stream: bool, json_output: bool) -> None:
     from ember.entities import RunStatus
-    from ember.tracking.experiment import Experiment
+    from ember.tracking.run import Experiment
     from ember.workspace import Workspace
 
     # While streaming, stdout is the script's output alone; what Ember says goes to stderr.

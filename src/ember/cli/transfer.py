@@ -14,8 +14,8 @@ from ember.errors import EmberError, InvalidInput
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ember.contracts.tracking import TrackingBackend
     from ember.entities import ArtifactInfo
-    from ember.tracking.contract import TrackingBackend
 
 __all__ = ["destination", "download_artifacts"]
 

@@ -24,8 +24,8 @@ from ember.cli._common import (
 from ember.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from ember.contracts.tracking import TrackingBackend
     from ember.entities import WorkspaceInfo
-    from ember.tracking.contract import TrackingBackend
 
 __all__ = ["app"]
 

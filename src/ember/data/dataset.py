@@ -26,15 +26,15 @@ from ember.entities.data import (
     DatasetVersionInfo,
     ParseOptions,
 )
+from ember.entities.validation import build
 from ember.errors import InvalidInput, NotFound
-from ember.tracking.validation import build
 
 if TYPE_CHECKING:
     import pandas
     import pyarrow
 
+    from ember.backend import HasBackend
     from ember.data.files import ResolvedFile
-    from ember.workspace import Workspace
 
 __all__ = [
     "Dataset",
@@ -46,7 +46,7 @@ __all__ = [
 Source = DataPath | tuple[Datastore, str]
 
 
-def _sources(path: Source | Sequence[Source]) -> tuple[Workspace, builtins.list[DatasetSource]]:
+def _sources(path: Source | Sequence[Source]) -> tuple[HasBackend, builtins.list[DatasetSource]]:
     items: builtins.list[Source]
     if isinstance(path, DataPath) or (
         isinstance(path, tuple) and len(path) == 2 and isinstance(path[0], Datastore)
@@ -56,7 +56,7 @@ def _sources(path: Source | Sequence[Source]) -> tuple[Workspace, builtins.list[
         items = list(path)
     if not items:
         raise InvalidInput("a dataset needs at least one source: [(datastore, 'path/or/*.glob')]")
-    workspace: Workspace | None = None
+    workspace: HasBackend | None = None
     sources: builtins.list[DatasetSource] = []
     for item in items:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], Datastore):
@@ -135,7 +135,7 @@ class _Dataset:
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: HasBackend,
         definition: DatasetDefinition,
         *,
         info: DatasetVersionInfo | None = None,
@@ -193,7 +193,7 @@ class _Dataset:
 
     def register(
         self,
-        workspace: Workspace | None = None,
+        workspace: HasBackend | None = None,
         name: str | None = None,
         *,
         description: str | None = None,
@@ -508,13 +508,13 @@ class Dataset:
     File = _FileFactory
 
     @staticmethod
-    def _wrap(workspace: Workspace, info: DatasetVersionInfo) -> TabularDataset | FileDataset:
+    def _wrap(workspace: HasBackend, info: DatasetVersionInfo) -> TabularDataset | FileDataset:
         cls = TabularDataset if info.kind == "tabular" else FileDataset
         return cls(workspace, info.definition, info=info)
 
     @classmethod
     def get_by_name(
-        cls, workspace: Workspace, name: str, version: int | Literal["latest"] = "latest"
+        cls, workspace: HasBackend, name: str, version: int | Literal["latest"] = "latest"
     ) -> TabularDataset | FileDataset:
         """A registered dataset; ``version="latest"`` (the default) or a version number."""
         number = None if version == "latest" else version
@@ -523,16 +523,16 @@ class Dataset:
         return cls._wrap(workspace, workspace.backend.data.get_dataset(name, number))
 
     @classmethod
-    def get_by_id(cls, workspace: Workspace, id: str) -> TabularDataset | FileDataset:
+    def get_by_id(cls, workspace: HasBackend, id: str) -> TabularDataset | FileDataset:
         """A registered dataset version by its id."""
         return cls._wrap(workspace, workspace.backend.data.get_dataset_by_id(id))
 
     @classmethod
-    def get_all(cls, workspace: Workspace) -> dict[str, TabularDataset | FileDataset]:
+    def get_all(cls, workspace: HasBackend) -> dict[str, TabularDataset | FileDataset]:
         """The latest version of every registered dataset, by name."""
         return {i.name: cls._wrap(workspace, i) for i in workspace.backend.data.list_datasets()}
 
     @classmethod
-    def list_versions(cls, workspace: Workspace, name: str) -> builtins.list[TabularDataset | FileDataset]:
+    def list_versions(cls, workspace: HasBackend, name: str) -> builtins.list[TabularDataset | FileDataset]:
         """Every version of a dataset, newest first."""
         return [cls._wrap(workspace, i) for i in workspace.backend.data.list_datasets(name)]

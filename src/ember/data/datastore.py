@@ -20,11 +20,11 @@ from ember.entities.data import (
     DatastoreRegister,
     check_relative_path,
 )
+from ember.entities.validation import build
 from ember.errors import InvalidInput, NotFound
-from ember.tracking.validation import build
 
 if TYPE_CHECKING:
-    from ember.workspace import Workspace
+    from ember.backend import HasBackend
 
 __all__ = ["DataPath", "Datastore"]
 
@@ -53,14 +53,14 @@ class Datastore:
     writes use short-lived access the workspace hands out.
     """
 
-    def __init__(self, workspace: Workspace, name: str = DEFAULT_DATASTORE) -> None:
+    def __init__(self, workspace: HasBackend, name: str = DEFAULT_DATASTORE) -> None:
         self.workspace = workspace
         self._info = workspace.backend.data.get_datastore(name)
         self._access_lock = threading.Lock()
         self._access: dict[bool, DatastoreAccess] = {}
 
     @classmethod
-    def _from_info(cls, workspace: Workspace, info: DatastoreInfo) -> Datastore:
+    def _from_info(cls, workspace: HasBackend, info: DatastoreInfo) -> Datastore:
         obj = cls.__new__(cls)
         obj.workspace = workspace
         obj._info = info
@@ -71,12 +71,12 @@ class Datastore:
     # ---- registration -------------------------------------------------------------------------------
 
     @classmethod
-    def get(cls, workspace: Workspace, name: str) -> Datastore:
+    def get(cls, workspace: HasBackend, name: str) -> Datastore:
         """A registered datastore by name."""
         return cls(workspace, name)
 
     @classmethod
-    def _shared(cls, workspace: Workspace, name: str) -> Datastore:
+    def _shared(cls, workspace: HasBackend, name: str) -> Datastore:
         """One object per workspace and name, so reads reuse its short-lived access until it expires
         (an S3 datastore's access is an STS call)."""
         cache: dict[str, Datastore] = workspace.__dict__.setdefault("_datastores", {})
@@ -86,17 +86,17 @@ class Datastore:
         return found
 
     @classmethod
-    def get_default(cls, workspace: Workspace) -> Datastore:
+    def get_default(cls, workspace: HasBackend) -> Datastore:
         """The workspace's own storage."""
         return cls(workspace, DEFAULT_DATASTORE)
 
     @classmethod
-    def list(cls, workspace: Workspace) -> builtins.list[Datastore]:
+    def list(cls, workspace: HasBackend) -> builtins.list[Datastore]:
         """Every datastore of the workspace, the default one first."""
         return [cls._from_info(workspace, info) for info in workspace.backend.data.list_datastores()]
 
     @classmethod
-    def _register(cls, workspace: Workspace, **fields: Any) -> Datastore:
+    def _register(cls, workspace: HasBackend, **fields: Any) -> Datastore:
         credentials = {k: SecretStr(v) for k, v in fields.pop("credentials").items() if v}
         request = build(DatastoreRegister, credentials=credentials, **fields)
         workspace.__dict__.get("_datastores", {}).pop(request.name, None)  # re-registered: new access
@@ -105,7 +105,7 @@ class Datastore:
     @classmethod
     def register_local(
         cls,
-        workspace: Workspace,
+        workspace: HasBackend,
         name: str,
         root: str | os.PathLike[str],
         *,
@@ -126,7 +126,7 @@ class Datastore:
     @classmethod
     def register_s3(
         cls,
-        workspace: Workspace,
+        workspace: HasBackend,
         name: str,
         *,
         bucket: str,
@@ -165,7 +165,7 @@ class Datastore:
     @classmethod
     def register_azure_blob_container(
         cls,
-        workspace: Workspace,
+        workspace: HasBackend,
         datastore_name: str,
         *,
         account_name: str,

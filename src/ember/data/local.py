@@ -26,8 +26,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, select, update
 
+from ember.contracts.data import DataBackend
 from ember.data.access import build_access
-from ember.data.contract import DataBackend
 from ember.data.policy import EndpointPolicy
 from ember.data.secrets import SecretBox
 from ember.entities.data import (
@@ -47,11 +47,11 @@ from ember.entities.data import (
     check_relative_path,
 )
 from ember.entities.tracking import NAME_PATTERN
+from ember.entities.validation import describe_validation_error
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.store.database import Database
 from ember.store.schema import dataset_links, dataset_profiles, dataset_versions, datastores, runs
 from ember.store.tracking import MAX_VERSION, insert_next_version, to_datetime
-from ember.tracking.validation import describe_validation_error
 
 __all__ = ["LocalData"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from ember.data.contract import DataBackend
+from ember.contracts.data import DataBackend
 from ember.entities.data import (
     DatasetFile,
     DatasetLink,

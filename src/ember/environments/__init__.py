@@ -8,12 +8,8 @@ models and its part of the Backend contract (``local`` and ``remote`` implement 
 
 from __future__ import annotations
 
-from ember.environments.contract import EnvironmentsBackend
-from ember.environments.dockerfile import dockerfile
-from ember.environments.entities import EnvironmentInfo, EnvironmentRegister
-from ember.environments.materialize import READY_MARKER, EnvironmentBuildError, EnvironmentCache
-from ember.environments.sdk import Environment
-from ember.environments.spec import (
+from ember.contracts.environments import EnvironmentsBackend
+from ember.entities.environment_spec import (
     EnvironmentSpec,
     parse_environment_yaml,
     parse_requirements_file,
@@ -21,6 +17,10 @@ from ember.environments.spec import (
     spec_hash,
     validate_requirement,
 )
+from ember.entities.environments import EnvironmentInfo, EnvironmentRegister
+from ember.environments.dockerfile import dockerfile
+from ember.environments.materialize import READY_MARKER, EnvironmentBuildError, EnvironmentCache
+from ember.environments.sdk import Environment
 
 __all__ = [
     "READY_MARKER",

@@ -6,8 +6,8 @@ import json
 import re
 import sys
 
+from ember.entities.environment_spec import EnvironmentSpec, spec_hash
 from ember.entities.tracking import NAME_PATTERN
-from ember.environments.spec import EnvironmentSpec, spec_hash
 from ember.errors import InvalidInput
 
 __all__ = ["dockerfile"]

@@ -22,9 +22,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, RowMapping, and_, delete, func, select
 
-from ember.environments.contract import EnvironmentsBackend
-from ember.environments.entities import EnvironmentInfo, EnvironmentRegister, check_environment_name
-from ember.environments.spec import EnvironmentSpec, pin_python, spec_hash
+from ember.contracts.environments import EnvironmentsBackend
+from ember.entities.environment_spec import EnvironmentSpec, pin_python, spec_hash
+from ember.entities.environments import EnvironmentInfo, EnvironmentRegister, check_environment_name
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.store.database import Database
 from ember.store.schema import environments

@@ -44,7 +44,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from packaging.requirements import Requirement
 
-from ember.environments.spec import EnvironmentSpec, pin_python, spec_hash
+from ember.entities.environment_spec import EnvironmentSpec, pin_python, spec_hash
 from ember.errors import EmberError
 
 __all__ = [

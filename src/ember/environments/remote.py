@@ -6,8 +6,8 @@ import builtins
 from typing import Any
 from urllib.parse import quote
 
-from ember.environments.contract import EnvironmentsBackend
-from ember.environments.entities import EnvironmentInfo, EnvironmentRegister, check_environment_name
+from ember.contracts.environments import EnvironmentsBackend
+from ember.entities.environments import EnvironmentInfo, EnvironmentRegister, check_environment_name
 from ember.transport import HttpClient
 
 __all__ = ["RemoteEnvironments"]

@@ -15,19 +15,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ember.environments.dockerfile import dockerfile
-from ember.environments.entities import EnvironmentInfo, EnvironmentRegister, check_environment_name
-from ember.environments.spec import (
+from ember.entities.environment_spec import (
     EnvironmentSpec,
     parse_environment_yaml,
     parse_requirements_file,
     pin_python,
     spec_hash,
 )
+from ember.entities.environments import EnvironmentInfo, EnvironmentRegister, check_environment_name
+from ember.environments.dockerfile import dockerfile
 from ember.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from ember.workspace import Workspace
+    from ember.backend import HasBackend
 
 __all__ = ["CURRENT_NAME", "Environment"]
 
@@ -95,7 +95,7 @@ class Environment:
         self.description = description
         self.version: int | None = None
         self.created_time: datetime | None = None
-        self._workspace: Workspace | None = None  # where this version is registered
+        self._workspace: HasBackend | None = None  # where this version is registered
 
     # -- constructors ----------------------------------------------------------------------------
     @classmethod
@@ -164,7 +164,7 @@ class Environment:
         )
 
     @classmethod
-    def _from_info(cls, workspace: Workspace, info: EnvironmentInfo) -> Environment:
+    def _from_info(cls, workspace: HasBackend, info: EnvironmentInfo) -> Environment:
         env = cls._from_spec(info.name, info.spec, description=info.description)
         env.version = info.version
         env.created_time = info.created_time
@@ -172,7 +172,7 @@ class Environment:
         return env
 
     # -- the workspace ---------------------------------------------------------------------------
-    def register(self, workspace: Workspace) -> Environment:
+    def register(self, workspace: HasBackend) -> Environment:
         """Register this spec in ``workspace`` under the environment's name.
 
         A spec new to the name becomes its next version; a spec already registered answers that version.
@@ -195,7 +195,7 @@ class Environment:
         return self._from_info(workspace, workspace.backend.environments.register(request))
 
     @classmethod
-    def get(cls, workspace: Workspace, name: str, version: int | None = None) -> Environment:
+    def get(cls, workspace: HasBackend, name: str, version: int | None = None) -> Environment:
         """A registered environment: the given version, or the latest.
 
         Raises:
@@ -204,7 +204,7 @@ class Environment:
         return cls._from_info(workspace, workspace.backend.environments.get(name, version))
 
     @classmethod
-    def list(cls, workspace: Workspace, name: str | None = None) -> builtins.list[Environment]:
+    def list(cls, workspace: HasBackend, name: str | None = None) -> builtins.list[Environment]:
         """The latest version of every registered environment, by name; with ``name``, all its versions."""
         return [cls._from_info(workspace, info) for info in workspace.backend.environments.list(name)]
 

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ember.entities.jobs import EnvironmentRef, RunConfiguration, RunSubmit
+from ember.entities.validation import build
 from ember.errors import InvalidInput
 from ember.jobs.gitinfo import git_info
 from ember.jobs.upload import upload_snapshot
-from ember.tracking.validation import build
 
 if TYPE_CHECKING:
-    from ember.tracking.experiment import Experiment
-    from ember.tracking.run import Run
+    from ember.tracking.run import Experiment, Run
 
 __all__ = ["OutputDatasetConfig", "ScriptRunConfig"]
 

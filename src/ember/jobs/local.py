@@ -15,7 +15,10 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 
 from ember.artifacts import BlobStore, check_id, normalize_artifact_path
 from ember.compute.launcher import Launcher
-from ember.data.contract import DataBackend
+from ember.contracts.data import DataBackend
+from ember.contracts.environments import EnvironmentsBackend
+from ember.contracts.jobs import JobsBackend
+from ember.contracts.tracking import TrackingBackend
 from ember.entities import TERMINAL_STATUSES, RunCreate, RunDetails, RunError, RunInfo, RunStatus, RunUpdate
 from ember.entities.jobs import (
     MAX_LOG_APPEND,
@@ -29,14 +32,11 @@ from ember.entities.jobs import (
     RunSubmit,
     SnapshotFileInfo,
 )
-from ember.environments.contract import EnvironmentsBackend
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.jobs import snapshot as snapshots_
-from ember.jobs.contract import JobsBackend
 from ember.store.database import Database
 from ember.store.schema import compute_targets, run_configs, run_logs, runs, snapshot_files, snapshots
 from ember.store.tracking import insert_ignore, to_datetime
-from ember.tracking.contract import TrackingBackend
 
 __all__ = ["ACTIVE_STATUSES", "LocalJobs"]
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import quote, unquote
 
 from ember.artifacts.paths import check_id
+from ember.contracts.jobs import JobsBackend
 from ember.entities import RunDetails, RunInfo, RunStatus
 from ember.entities.jobs import (
     ComputeTargetInfo,
@@ -17,7 +18,6 @@ from ember.entities.jobs import (
     SnapshotFileInfo,
 )
 from ember.errors import EmberError
-from ember.jobs.contract import JobsBackend
 from ember.transport import HttpClient, url_path
 
 __all__ = ["RemoteJobs"]

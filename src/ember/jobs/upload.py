@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ember.jobs.contract import JobsBackend
+from ember.contracts.jobs import JobsBackend
 from ember.jobs.snapshot import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_FILES,

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, RowMapping, and_, delete, exists, func, inser
 from sqlalchemy import update as sql_update
 
 from ember.artifacts import BlobStore
+from ember.contracts.registry import RegistryBackend
 from ember.entities.registry import (
     ALIAS_PATTERN,
     ModelDatasetRef,
@@ -34,8 +35,8 @@ from ember.entities.registry import (
     check_model_path,
 )
 from ember.entities.tracking import NAME_PATTERN
+from ember.entities.validation import describe_validation_error
 from ember.errors import Conflict, InvalidInput, NotFound
-from ember.registry.contract import RegistryBackend
 from ember.store.database import Database
 from ember.store.schema import (
     artifacts,
@@ -49,7 +50,6 @@ from ember.store.schema import (
     runs,
 )
 from ember.store.tracking import MAX_VERSION, insert_next_version, to_datetime
-from ember.tracking.validation import describe_validation_error
 
 __all__ = ["DeploymentGuard", "LocalRegistry"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import contextlib
 import hashlib
 import os
 import shutil
@@ -13,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ember import links
 from ember.artifacts.tree import write_tree
 from ember.entities.registry import (
     ModelDatasetRef,
@@ -22,14 +22,12 @@ from ember.entities.registry import (
     ModelSearch,
     ModelUpdate,
 )
-from ember.errors import Conflict, EmberError, InvalidInput
+from ember.entities.validation import build
+from ember.errors import InvalidInput
 from ember.registry.model_path import find_model_path
-from ember.tracking.validation import build
 
 if TYPE_CHECKING:
-    from ember.serving.config import InferenceConfig
-    from ember.serving.endpoint import DeploymentConfig, Endpoint
-    from ember.workspace import Workspace
+    from ember.backend import HasBackend
 
 __all__ = ["Model"]
 
@@ -89,7 +87,7 @@ class Model:
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: HasBackend,
         name: str | None = None,
         *,
         id: str | None = None,
@@ -105,7 +103,7 @@ class Model:
             raise InvalidInput("Model(ws, name) or Model(ws, id=...)")
 
     @classmethod
-    def _from_info(cls, workspace: Workspace, info: ModelInfo) -> Model:
+    def _from_info(cls, workspace: HasBackend, info: ModelInfo) -> Model:
         obj = cls.__new__(cls)
         obj.workspace = workspace
         obj._info = info
@@ -116,7 +114,7 @@ class Model:
     @classmethod
     def register(
         cls,
-        workspace: Workspace,
+        workspace: HasBackend,
         model_path: str | os.PathLike[str],
         model_name: str,
         *,
@@ -164,7 +162,7 @@ class Model:
     @classmethod
     def register_from_run(
         cls,
-        workspace: Workspace,
+        workspace: HasBackend,
         run_id: str,
         model_name: str,
         model_path: str,
@@ -193,7 +191,7 @@ class Model:
     @classmethod
     def list(
         cls,
-        workspace: Workspace,
+        workspace: HasBackend,
         name: str | None = None,
         *,
         tags: Sequence[Sequence[str]] | None = None,
@@ -314,17 +312,17 @@ class Model:
 
     @staticmethod
     def deploy(
-        workspace: Workspace,
+        workspace: HasBackend,
         name: str,
         models: Sequence[Model | str],
-        inference_config: InferenceConfig | None = None,
-        deployment_config: DeploymentConfig | None = None,
+        inference_config: Any = None,
+        deployment_config: Any = None,
         *,
         deployment_name: str = "default",
         overwrite: bool = False,
         wait: bool = True,
         timeout: float = 300.0,
-    ) -> Endpoint:
+    ) -> Any:
         """Deploy model versions behind a new endpoint ``name`` in one call; returns the endpoint.
 
         The endpoint gets one deployment, ``deployment_name``, with all its traffic. Without an inference
@@ -336,8 +334,9 @@ class Model:
             workspace: Where the models are registered.
             name: The endpoint's name: a lower-case DNS label (``iris``, ``churn-v2``).
             models: The model versions (``ember.Model`` objects or their ids).
-            inference_config: The entry script, its folder and environment.
-            deployment_config: Replicas, autoscaling, data collection and the endpoint's auth mode.
+            inference_config: An ``ember.InferenceConfig``: the entry script, its folder and environment.
+            deployment_config: An ``ember.DeploymentConfig``: replicas, autoscaling, data collection and
+                the endpoint's auth mode.
             deployment_name: The deployment's name.
             overwrite: Reuse an existing endpoint of that name and update (or add) the deployment.
             wait: Wait until the deployment is ready.
@@ -348,44 +347,17 @@ class Model:
                 ``deployment_config`` asks for.
             DeploymentFailed: With ``wait``, the deployment failed to start (message: why, and its logs).
         """
-        from ember.serving.endpoint import DeploymentConfig, Endpoint, model_ids
-
-        config = deployment_config or DeploymentConfig()
-        ids = model_ids(models)
-        created = False
-        try:
-            endpoint = Endpoint.create(workspace, name, auth_mode=config.auth_mode)
-            created = True
-        except Conflict:
-            if not overwrite:
-                raise Conflict(
-                    f"endpoint {name!r} already exists: pass overwrite=True to update its deployment "
-                    f"{deployment_name!r}, or choose another name"
-                ) from None
-            endpoint = Endpoint(workspace, name)
-            if deployment_config is not None and endpoint.auth_mode != config.auth_mode:
-                raise Conflict(
-                    f"endpoint {name!r} uses {endpoint.auth_mode} auth but deployment_config asks for "
-                    f"{config.auth_mode}: an endpoint's auth mode cannot change; delete it first or choose "
-                    "another name"
-                ) from None
-        try:
-            deployment = endpoint.deploy(
-                deployment_name,
-                models=ids,
-                inference_config=inference_config,
-                deployment_config=config,
-                wait=False,
-            )
-        except EmberError:
-            if created:  # refused (a bad model, script or environment): calling again must just work
-                with contextlib.suppress(EmberError):
-                    endpoint.delete()
-            raise
-        if wait:
-            deployment.wait_for_deployment(timeout)
-        endpoint.refresh()
-        return endpoint
+        return links.get().deploy_models(
+            workspace,
+            name,
+            models,
+            inference_config=inference_config,
+            deployment_config=deployment_config,
+            deployment_name=deployment_name,
+            overwrite=overwrite,
+            wait=wait,
+            timeout=timeout,
+        )
 
     # ---- inside a scoring replica -------------------------------------------------------------------
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
+from ember.contracts.registry import RegistryBackend
 from ember.entities.registry import ModelFile, ModelInfo, ModelRegister, ModelSearch, ModelUpdate
 from ember.errors import EmberError
-from ember.registry.contract import RegistryBackend
 from ember.transport import HttpClient, url_path, url_segment
 
 __all__ = ["RemoteRegistry"]

@@ -20,8 +20,8 @@ from ember.data.dataset import Dataset
 from ember.data.datastore import Datastore
 from ember.entities.data import DatasetDefinition, DatasetRegister, RunDatasetOutput
 from ember.entities.jobs import RunConfiguration
+from ember.entities.validation import build
 from ember.errors import InvalidInput
-from ember.tracking.validation import build
 from ember.workspace import Workspace
 
 __all__ = ["PLACEHOLDER", "finish_outputs", "prepare_data", "substitute"]

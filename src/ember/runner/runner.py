@@ -32,6 +32,7 @@ from ember.artifacts import safe_local_files
 from ember.backend import Backend
 from ember.config import find_workspace_target
 from ember.entities import TERMINAL_STATUSES, RunError, RunStatus, RunUpdate
+from ember.entities.environment_spec import EnvironmentSpec
 from ember.entities.jobs import RunConfigurationInfo
 from ember.environments.materialize import (
     READY_MARKER,
@@ -40,7 +41,6 @@ from ember.environments.materialize import (
     EnvironmentCache,
     default_cache_root,
 )
-from ember.environments.spec import EnvironmentSpec
 from ember.errors import EmberError
 from ember.jobs import snapshot as snapshots_
 from ember.tracking.spool import SpoolReader

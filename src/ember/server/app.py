@@ -29,7 +29,6 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ember import __version__
 from ember.backend import Backend
 from ember.errors import EmberError
 from ember.server.routes.data import router as data_router
@@ -41,6 +40,7 @@ from ember.server.routes.tracking import add_raw_body_schemas
 from ember.server.routes.tracking import router as tracking_router
 from ember.server.security import SecurityMiddleware
 from ember.server.studio import STUDIO_DIST, studio_routes
+from ember.version import __version__
 
 __all__ = ["API_PREFIX", "DEFAULT_MAX_ARTIFACT_BYTES", "MAX_JSON_BODY_BYTES", "create_app", "error_response"]
 

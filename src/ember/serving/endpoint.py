@@ -38,14 +38,14 @@ from ember.entities.serving import (
     EndpointTelemetry,
     EndpointUpdate,
 )
+from ember.entities.validation import build
 from ember.errors import EmberError, InvalidInput, Unavailable
 from ember.jobs.upload import upload_snapshot
-from ember.tracking.validation import build
 
 if TYPE_CHECKING:
+    from ember.backend import HasBackend
+    from ember.contracts.endpoints import EndpointsBackend
     from ember.serving.config import InferenceConfig
-    from ember.serving.contract import EndpointsBackend
-    from ember.workspace import Workspace
 
 __all__ = [
     "Autoscale",
@@ -178,7 +178,7 @@ def model_ids(models: Sequence[Any] | None) -> builtins.list[str]:
     return ids
 
 
-def _environment_ref(workspace: Workspace, inference: InferenceConfig) -> EnvironmentRef | None:
+def _environment_ref(workspace: HasBackend, inference: InferenceConfig) -> EnvironmentRef | None:
     from ember.environments.sdk import Environment
 
     env = inference.environment
@@ -431,13 +431,13 @@ class Endpoint:
         >>> endpoint.run({"data": [[5.1, 3.5, 1.4, 0.2]]})
     """
 
-    def __init__(self, workspace: Workspace, name: str) -> None:
+    def __init__(self, workspace: HasBackend, name: str) -> None:
         self.workspace = workspace
         self._info = self._backend.get_endpoint(name)
         self._init_client()
 
     @classmethod
-    def _from_info(cls, workspace: Workspace, info: EndpointInfo) -> Endpoint:
+    def _from_info(cls, workspace: HasBackend, info: EndpointInfo) -> Endpoint:
         obj = cls.__new__(cls)
         obj.workspace = workspace
         obj._info = info
@@ -458,7 +458,7 @@ class Endpoint:
     @classmethod
     def create(
         cls,
-        workspace: Workspace,
+        workspace: HasBackend,
         name: str,
         *,
         auth_mode: AuthMode = "key",
@@ -478,7 +478,7 @@ class Endpoint:
         return cls._from_info(workspace, workspace.backend.endpoints.create_endpoint(request))
 
     @classmethod
-    def list(cls, workspace: Workspace) -> builtins.list[Endpoint]:
+    def list(cls, workspace: HasBackend) -> builtins.list[Endpoint]:
         """Every endpoint of the workspace, by name."""
         return [cls._from_info(workspace, info) for info in workspace.backend.endpoints.list_endpoints()]
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ember.artifacts import BlobStore
 from ember.artifacts.paths import normalize_artifact_path
+from ember.contracts.endpoints import EndpointsBackend
 from ember.data.secrets import SecretBox
 from ember.entities.jobs import EnvironmentRef
 from ember.entities.serving import (
@@ -55,7 +56,6 @@ from ember.entities.serving import (
 from ember.errors import Conflict, InvalidInput, NotFound, Unavailable
 from ember.jobs import snapshot as snapshots_
 from ember.serving import keys, lease
-from ember.serving.contract import EndpointsBackend
 from ember.serving.records import (
     alive,
     bump_revision,

@@ -26,17 +26,17 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ember.entities.environment_spec import EnvironmentSpec, parse_requirements_file, validate_requirement
 from ember.environments.dockerfile import _quote
-from ember.environments.spec import EnvironmentSpec, parse_requirements_file, validate_requirement
 from ember.errors import InvalidInput
 from ember.jobs.snapshot import scan_directory
 from ember.registry import model_path
 from ember.serving import scoring
 
 if TYPE_CHECKING:
+    from ember.backend import HasBackend
     from ember.registry.model import Model
     from ember.serving.config import InferenceConfig
-    from ember.workspace import Workspace
 
 __all__ = ["PORT", "SERVER_PACKAGES", "write_package"]
 
@@ -153,7 +153,7 @@ def _requirement(text: str, *, where: str) -> str:
 
 
 def _environment_spec(
-    workspace: Workspace, inference: InferenceConfig | None
+    workspace: HasBackend, inference: InferenceConfig | None
 ) -> tuple[str, EnvironmentSpec] | None:
     ref = inference.environment_ref if inference is not None else None
     if ref is None:
@@ -287,7 +287,7 @@ def _check_target(target: Path) -> None:
 
 
 def _plan(
-    workspace: Workspace, models: Sequence[Model], inference: InferenceConfig | None, staging: Path
+    workspace: HasBackend, models: Sequence[Model], inference: InferenceConfig | None, staging: Path
 ) -> _Plan:
     entry_script = inference.entry_script if inference is not None else None
     environment = _environment_spec(workspace, inference)
@@ -339,7 +339,7 @@ def _copy_source(source: Path, target: Path) -> int:
 
 def write_package(
     *,
-    workspace: Workspace,
+    workspace: HasBackend,
     models: Sequence[Model],
     inference: InferenceConfig | None,
     target_dir: str | os.PathLike[str],

@@ -28,10 +28,10 @@ from ember.entities.serving import (
     DeploymentModel,
     ReplicaStatus,
 )
+from ember.entities.validation import describe_validation_error
 from ember.errors import InvalidInput, NotFound
 from ember.store.schema import deployment_models, deployments, endpoints, models, serving_host
 from ember.store.tracking import insert_ignore
-from ember.tracking.validation import describe_validation_error
 
 __all__ = [
     "HEARTBEAT_FRESH_SECONDS",

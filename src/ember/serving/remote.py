@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 
+from ember.contracts.endpoints import EndpointsBackend
 from ember.entities.serving import (
     DeploymentCreate,
     DeploymentInfo,
@@ -18,7 +19,6 @@ from ember.entities.serving import (
     EndpointUpdate,
     ServingHostInfo,
 )
-from ember.serving.contract import EndpointsBackend
 from ember.transport import HttpClient, url_segment
 
 __all__ = ["RemoteEndpoints"]

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, select, union, update
 
 from ember.artifacts import BlobStore, check_id, new_id, normalize_artifact_path
+from ember.contracts.tracking import TrackingBackend
 from ember.entities import (
     TERMINAL_STATUSES,
     ArtifactInfo,
@@ -50,6 +51,7 @@ from ember.entities.tracking import (
     check_mapping,
     check_series,
 )
+from ember.entities.validation import build
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.store.database import HEAD_REVISION, Database
 from ember.store.metrics import decimate, pack_floats, pack_ints, unpack_floats, unpack_ints
@@ -81,8 +83,6 @@ from ember.store.tracking import (
     run_rows_query,
     to_datetime,
 )
-from ember.tracking.contract import TrackingBackend
-from ember.tracking.validation import build
 
 __all__ = ["LocalTracking"]
 

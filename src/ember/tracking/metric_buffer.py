@@ -14,9 +14,9 @@ import time
 import weakref
 from typing import Any
 
+from ember.contracts.tracking import TrackingBackend
 from ember.entities import MetricSeries
 from ember.errors import EmberError
-from ember.tracking.contract import TrackingBackend
 
 __all__ = ["MetricBuffer"]
 

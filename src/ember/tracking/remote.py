@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import httpx
 
 from ember.artifacts.paths import check_id
+from ember.contracts.tracking import TrackingBackend
 from ember.entities import (
     ArtifactInfo,
     ExperimentCreate,
@@ -36,7 +37,6 @@ from ember.entities import (
     WorkspaceInfo,
 )
 from ember.errors import EmberError, InvalidInput
-from ember.tracking.contract import TrackingBackend
 from ember.transport import HttpClient, url_path, url_segment
 
 __all__ = ["API_PREFIX", "RemoteTracking"]

@@ -1,4 +1,4 @@
-"""The ``Run`` SDK object: log metrics, params, tags and files to one run, and read them back."""
+"""The ``Experiment`` and ``Run`` SDK objects: a named group of runs; log to one run and read it back."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ember import links
 from ember.artifacts import normalize_artifact_path, safe_local_files
 from ember.artifacts.tree import write_tree
+from ember.contracts.tracking import TrackingBackend
 from ember.entities import (
     TERMINAL_STATUSES,
+    ExperimentInfo,
+    ExperimentUpdate,
     RunCreate,
     RunDetails,
     RunError,
@@ -26,17 +30,15 @@ from ember.entities import (
     RunUpdate,
 )
 from ember.entities.tracking import check_key, check_step
+from ember.entities.validation import build
 from ember.errors import InvalidInput, NotFound
-from ember.tracking.contract import TrackingBackend
 from ember.tracking.metric_buffer import MetricBuffer
 from ember.tracking.spool import SpoolWriter
-from ember.tracking.validation import build
 
 if TYPE_CHECKING:
-    from ember.tracking.experiment import Experiment
-    from ember.workspace import Workspace
+    from ember.backend import HasBackend
 
-__all__ = ["Run"]
+__all__ = ["Experiment", "OfflineRun", "Run"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +91,8 @@ class Run:
         return cls(experiment, "", _details=experiment.workspace.backend.tracking.create_run(request))
 
     @classmethod
-    def get(cls, workspace: Workspace, run_id: str) -> Run:
+    def get(cls, workspace: HasBackend, run_id: str) -> Run:
         """The run with this id in the workspace."""
-        from ember.tracking.experiment import Experiment
 
         details = workspace.backend.tracking.get_run(run_id)
         experiment = Experiment._from_info(
@@ -108,12 +109,10 @@ class Run:
         global _CONTEXT
         if _CONTEXT is not None and _CONTEXT.id == run_id:
             return _CONTEXT
-        from ember.workspace import Workspace
-
-        run = cls.get(
-            Workspace.get(os.environ["EMBER_WORKSPACE"], artifact_uri=os.environ.get("EMBER_ARTIFACT_URI")),
-            run_id,
+        workspace = links.get().open_workspace(
+            os.environ["EMBER_WORKSPACE"], artifact_uri=os.environ.get("EMBER_ARTIFACT_URI")
         )
+        run = cls.get(workspace, run_id)
         spool = os.environ.get("EMBER_SPOOL_DIR")
         if spool:
             # Inside a submitted run metrics go to the runner's spool: memory stores, no I/O per call,
@@ -312,13 +311,11 @@ class Run:
 
     # -- datasets (lineage) ------------------------------------------------------------------------
     def _datasets(self, direction: str) -> dict[str, Any]:
-        from ember.data.dataset import Dataset  # data sits above tracking: the one other upward import
-
         workspace = self.experiment.workspace
-        links = workspace.backend.data.get_run_datasets(self.id)
+        sdk = links.get()  # Dataset objects belong to the data feature, above tracking
         return {
-            link.name: Dataset.get_by_id(workspace, link.dataset_id)
-            for link in links
+            link.name: sdk.dataset(workspace, link.dataset_id)
+            for link in workspace.backend.data.get_run_datasets(self.id)
             if link.direction == direction
         }
 
@@ -337,9 +334,9 @@ class Run:
         """Register this run's stored file or folder (e.g. ``outputs/model.pkl``) as the next version of
         ``model_name``, with the run (and its experiment) as lineage; no bytes are copied. ``fields``:
         tags, properties, description, datasets, framework, framework_version."""
-        from ember.registry.model import Model  # the registry sits above tracking, as data does
-
-        return Model.register_from_run(self.experiment.workspace, self.id, model_name, model_path, **fields)
+        return links.get().register_model_from_run(
+            self.experiment.workspace, self.id, model_name, model_path, **fields
+        )
 
     # -- reading -----------------------------------------------------------------------------------
     def get_details(self) -> dict[str, Any]:
@@ -504,6 +501,99 @@ class Run:
             self.cancel()
         else:
             self.fail(exc)
+
+
+class Experiment:
+    """A named group of runs; ``Experiment(ws, "iris")`` gets it, creating it when missing."""
+
+    def __init__(self, workspace: HasBackend, name: str, *, _info: ExperimentInfo | None = None) -> None:
+        self.workspace = workspace
+        self._info = _info or workspace.backend.tracking.get_or_create_experiment(name)
+
+    @classmethod
+    def _from_info(cls, workspace: HasBackend, info: ExperimentInfo) -> Experiment:
+        return cls(workspace, info.name, _info=info)
+
+    @property
+    def id(self) -> str:
+        """The experiment's id."""
+        return self._info.id
+
+    @property
+    def name(self) -> str:
+        """The experiment's name."""
+        return self._info.name
+
+    @property
+    def archived(self) -> bool:
+        """Whether the experiment is archived."""
+        return self._info.lifecycle_stage == "archived"
+
+    @property
+    def info(self) -> ExperimentInfo:
+        """The experiment's attributes as last read."""
+        return self._info
+
+    def refresh(self) -> Experiment:
+        """Re-read the experiment's attributes."""
+        self._info = self.workspace.backend.tracking.get_experiment(self.id)
+        return self
+
+    def __repr__(self) -> str:
+        return f"Experiment(name={self.name!r}, id={self.id!r}, runs={self._info.run_count})"
+
+    def start_logging(
+        self,
+        display_name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> Run:
+        """Start an interactive run; as a context manager it completes (or fails) on exit."""
+        return Run._create(self, display_name=display_name, tags=tags, description=description)
+
+    def submit(self, config: Any, tags: Mapping[str, str] | None = None, **kwargs: Any) -> Run:
+        """Submit a run configuration (``ScriptRunConfig``, an estimator…) as a new run of this experiment."""
+        submit_to = getattr(config, "submit_to", None)
+        if submit_to is None:
+            raise TypeError(f"{type(config).__name__} cannot be submitted: use ember.ScriptRunConfig")
+        run: Run = submit_to(self, tags=tags, **kwargs)
+        return run
+
+    def get_runs(self, *, include_children: bool = False) -> Iterator[Run]:
+        """The experiment's runs, newest first (top-level only unless ``include_children``)."""
+        token: str | None = None
+        filter_ = None
+        while True:
+            page = self.workspace.backend.tracking.search_runs(
+                RunSearch(experiment_ids=[self.id], filter=filter_, max_results=1000, page_token=token)
+            )
+            for details in page.runs:
+                if include_children or details.info.parent_run_id is None:
+                    yield Run(self, details.info.id, _details=details)
+            token = page.next_page_token
+            if token is None:
+                return
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Set tags on the experiment."""
+        self._info = self.workspace.backend.tracking.update_experiment(
+            self.id, ExperimentUpdate(tags=dict(tags))
+        )
+
+    def archive(self) -> None:
+        """Hide the experiment from lists; its runs stay."""
+        self._info = self.workspace.backend.tracking.set_experiment_lifecycle(self.id, "archived")
+
+    def reactivate(self) -> None:
+        """Undo ``archive`` or ``delete``."""
+        self._info = self.workspace.backend.tracking.set_experiment_lifecycle(self.id, "active")
+
+    restore = reactivate
+
+    def delete(self) -> None:
+        """Soft-delete the experiment; ``ember gc`` removes it for good."""
+        self._info = self.workspace.backend.tracking.set_experiment_lifecycle(self.id, "deleted")
 
 
 class OfflineRun:

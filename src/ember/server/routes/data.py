@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from ember.backend import Backend
-from ember.data.contract import DataBackend
+from ember.contracts.data import DataBackend
 from ember.entities.data import (
     DatasetFile,
     DatasetLink,

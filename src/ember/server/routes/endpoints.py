@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from ember.backend import Backend
+from ember.contracts.endpoints import EndpointsBackend
 from ember.entities.serving import (
     DeploymentCreate,
     DeploymentInfo,
@@ -33,7 +34,6 @@ from ember.errors import InvalidInput
 from ember.server.auth import authorize, require
 from ember.server.routes.tracking import _json, _no_content
 from ember.server.schemas import ERROR_RESPONSES
-from ember.serving.contract import EndpointsBackend
 
 __all__ = ["router"]
 

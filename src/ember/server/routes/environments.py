@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from ember.backend import Backend
-from ember.environments.contract import EnvironmentsBackend
+from ember.contracts.environments import EnvironmentsBackend
+from ember.entities.environments import EnvironmentInfo, EnvironmentRegister
 from ember.environments.dockerfile import dockerfile
-from ember.environments.entities import EnvironmentInfo, EnvironmentRegister
 from ember.server.auth import authorize
 from ember.server.routes.tracking import _no_content
 from ember.server.schemas import ERROR_RESPONSES

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.responses import Response, StreamingResponse
 
 from ember.backend import Backend
+from ember.contracts.jobs import JobsBackend
 from ember.entities import RunDetails, RunInfo
 from ember.entities.jobs import (
     ComputeTargetInfo,
@@ -20,7 +21,6 @@ from ember.entities.jobs import (
     RunSnapshot,
     RunSubmit,
 )
-from ember.jobs.contract import JobsBackend
 from ember.server.auth import CurrentIdentity, authorize
 from ember.server.routes.tracking import RunId, _json, _no_content, _request_chunks, file_response
 from ember.server.schemas import ERROR_RESPONSES

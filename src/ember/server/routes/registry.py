@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response, StreamingResponse
 
 from ember.backend import Backend
+from ember.contracts.registry import RegistryBackend
 from ember.entities.registry import ModelFile, ModelInfo, ModelRegister, ModelSearch, ModelUpdate
+from ember.entities.validation import build
 from ember.errors import InvalidInput
-from ember.registry.contract import RegistryBackend
 from ember.server.auth import authorize
 from ember.server.routes.tracking import _json, _no_content, file_response
 from ember.server.schemas import ERROR_RESPONSES
-from ember.tracking.validation import build
 
 __all__ = ["router"]
 

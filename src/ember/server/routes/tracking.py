@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from ember.artifacts.paths import check_id, normalize_artifact_path
 from ember.backend import Backend
+from ember.contracts.tracking import TrackingBackend
 from ember.entities import (
     ArtifactInfo,
     ExperimentCreate,
@@ -44,6 +45,7 @@ from ember.entities import (
     TableRows,
     WorkspaceInfo,
 )
+from ember.entities.validation import describe_validation_error
 from ember.errors import InvalidInput
 from ember.server.auth import CurrentIdentity, authorize, require
 from ember.server.schemas import (
@@ -54,8 +56,6 @@ from ember.server.schemas import (
     PurgeRequest,
     TagsBody,
 )
-from ember.tracking.contract import TrackingBackend
-from ember.tracking.validation import describe_validation_error
 
 __all__ = ["add_raw_body_schemas", "router"]
 

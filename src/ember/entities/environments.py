@@ -1,9 +1,4 @@
-"""The wire models of registered environments: what a client sends to register one, what it gets back.
-
-They live here rather than in ``ember.entities`` because they hold an ``EnvironmentSpec``, whose
-validation (requirement parsing with ``packaging``) belongs to this package, and ``ember.entities``
-imports no other Ember package.
-"""
+"""The wire models of registered environments: what a client sends to register one, what it gets back."""
 
 from __future__ import annotations
 
@@ -14,8 +9,8 @@ from typing import Any
 import pydantic
 from pydantic import Field
 
+from ember.entities.environment_spec import EnvironmentSpec
 from ember.entities.tracking import MAX_DESCRIPTION, NAME_PATTERN
-from ember.environments.spec import EnvironmentSpec
 from ember.errors import InvalidInput
 
 __all__ = ["EnvironmentInfo", "EnvironmentRegister", "check_environment_name"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from ember.environments.entities import EnvironmentInfo, EnvironmentRegister
+from ember.entities.environments import EnvironmentInfo, EnvironmentRegister
 
 __all__ = ["EnvironmentsBackend"]
 
