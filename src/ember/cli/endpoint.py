@@ -187,6 +187,7 @@ def _deployments_table(info: EndpointInfo) -> Table:
     table.add_column("MIRROR", justify="right", no_wrap=True)
     table.add_column("MODELS", overflow="fold")
     table.add_column("ENTRY SCRIPT", overflow="fold")
+    table.add_column("ENVIRONMENT", overflow="fold")
     for d in info.deployments:
         mirror = info.mirror_traffic.get(d.name)
         table.add_row(
@@ -200,8 +201,18 @@ def _deployments_table(info: EndpointInfo) -> Table:
             "" if mirror is None else f"{mirror}%",
             Text(_models(d)),
             Text(d.entry_script or "(MLflow model)"),
+            Text(_environment_text(d)),
         )
     return table
+
+
+def _environment_text(deployment: DeploymentInfo) -> str:
+    env = deployment.environment
+    if env is not None:
+        return env.name if env.version is None else f"{env.name}:{env.version}"
+    if deployment.interpreter is not None:
+        return f"Environment.current() ({deployment.interpreter.executable})"
+    return "(the host's Python)"
 
 
 def _render(info: EndpointInfo, host: ServingHostInfo) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "EndpointTelemetry",
     "EndpointToken",
     "EndpointUpdate",
+    "Interpreter",
     "KeyRegenerate",
     "ReplicaStatus",
     "RoutedEndpoint",
@@ -133,6 +134,16 @@ class DeploymentModel(_Model):
     version: int
 
 
+class Interpreter(_Model):
+    """``Environment.current()`` in a deployment: the deploying process's Python, on the machine it runs on.
+
+    Replicas use it only on that machine: anywhere else the path names nothing (or something else).
+    """
+
+    executable: str = Field(min_length=1, max_length=4096)
+    machine: str = Field(min_length=1, max_length=255)
+
+
 class DeploymentCreate(_Model):
     """Request body to create a deployment, or update it in place (zero downtime) when the name exists.
 
@@ -145,6 +156,7 @@ class DeploymentCreate(_Model):
     entry_script: str | None = Field(default=None, min_length=1, max_length=1024)
     snapshot_digest: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     environment: EnvironmentRef | None = None  # None: the interpreter that runs the Ember host
+    interpreter: Interpreter | None = None  # Environment.current(): the deploying process's Python
     replicas: int = Field(default=1, ge=1, le=MAX_REPLICAS)
     autoscale: Autoscale | None = None
     collect_data: bool = False  # inputs and predictions to the default datastore, Parquet by date
@@ -159,6 +171,8 @@ class DeploymentCreate(_Model):
             raise ValueError("a deployment needs an entry script, a model, or both")
         if len(set(self.model_ids)) != len(self.model_ids):
             raise ValueError("model_ids lists a model version twice")
+        if self.environment is not None and self.interpreter is not None:
+            raise ValueError("give an environment or an interpreter (Environment.current()), not both")
         return self
 
 
@@ -185,6 +199,7 @@ class DeploymentInfo(_Model):
     entry_script: str | None = None
     snapshot_digest: str | None = None
     environment: EnvironmentRef | None = None  # the resolved version
+    interpreter: Interpreter | None = None  # Environment.current() of the deploying process
     replicas: int
     autoscale: Autoscale | None = None
     collect_data: bool = False

@@ -35,6 +35,7 @@ from ember.entities.serving import DeploymentInfo, ReplicaStatus
 from ember.environments.materialize import EnvironmentCache, default_cache_root
 from ember.hosting.router import Replica, RouteDeployment
 from ember.jobs import snapshot as snapshots
+from ember.serving.interpreter import check_interpreter
 
 __all__ = ["DeploymentSupervisor", "Prepared", "prepare_generation"]
 
@@ -114,6 +115,11 @@ def prepare_generation(
         python = str(cache.python_for(found.spec, log=lambda line: log(f"  build: {line}")))
         log(f"environment ready in {time.monotonic() - began:.1f} s: {python}")
         env_vars = dict(found.spec.env_vars)
+    elif spec.interpreter is not None:
+        # Environment.current(): checked at deploy time, and again here, where the replicas start (a
+        # host on another machine sharing the database must refuse it, not start something else).
+        python = check_interpreter(spec.interpreter, where="this serving host's replicas")
+        log(f"environment: Environment.current() of the deploying process, {python}")
     generation_dir = state_dir / "deployments" / endpoint / spec.name / f"g{spec.generation}"
     model_dir = generation_dir / "models"
     shutil.rmtree(generation_dir, ignore_errors=True)

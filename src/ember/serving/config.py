@@ -47,12 +47,7 @@ def _environment(value: object) -> Environment | EnvironmentRef | None:
     if value is None or isinstance(value, EnvironmentRef):
         return value
     if isinstance(value, Environment):
-        if value.inherit_current:
-            raise InvalidInput(
-                "environment Environment.current() cannot be packaged or deployed: register an "
-                "Environment that lists its packages"
-            )
-        return value
+        return value  # Environment.current() too: deployable where the replicas run on this machine
     raise InvalidInput(
         f"environment must be an ember.Environment, an EnvironmentRef or None, not {type(value).__name__}"
     )
@@ -77,11 +72,12 @@ class InferenceConfig:
             model as it is (pyfunc).
         source_directory: The folder holding the script and what it imports.
         environment: A registered ``Environment`` (its version, else the latest), an ``EnvironmentRef``,
-            or ``None`` (no packages beyond the scoring server's).
+            ``Environment.current()`` (this process's interpreter and packages: nothing to build, for
+            replicas on this machine only; a workspace whose replicas run elsewhere refuses it, as does
+            ``ember model package``), or ``None`` (no packages beyond the scoring server's).
 
     Raises:
-        InvalidInput: The script is not a ``.py`` file inside ``source_directory`` or the environment
-            is not one that can be installed elsewhere.
+        InvalidInput: The script is not a ``.py`` file inside ``source_directory``.
 
     Example:
         >>> config = InferenceConfig("score.py", source_directory="serve", environment=env)
@@ -100,11 +96,19 @@ class InferenceConfig:
         self.environment = _environment(environment)
 
     @property
+    def uses_current_interpreter(self) -> bool:
+        """Whether the environment is ``Environment.current()``: this process's own interpreter."""
+        return isinstance(self.environment, Environment) and self.environment.inherit_current
+
+    @property
     def environment_ref(self) -> EnvironmentRef | None:
-        """The environment by name and version (``None``: the latest registered)."""
+        """The registered environment by name and version (a ``None`` version: the latest); ``None`` for
+        no environment and for ``Environment.current()``, which is not registered."""
         env = self.environment
         if env is None or isinstance(env, EnvironmentRef):
             return env
+        if env.inherit_current:
+            return None
         return EnvironmentRef(name=env.name, version=env.version)
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,6 +117,8 @@ class InferenceConfig:
         environment = None
         if ref is not None:
             environment = ref.name if ref.version is None else f"{ref.name}:{ref.version}"
+        elif self.uses_current_interpreter:
+            environment = "Environment.current()"
         return {
             "entry_script": self.entry_script,
             "source_directory": str(self.source_directory),

@@ -41,6 +41,7 @@ from ember.entities.serving import (
 from ember.entities.validation import build
 from ember.errors import EmberError, InvalidInput, Unavailable
 from ember.jobs.upload import upload_snapshot
+from ember.serving.interpreter import current_interpreter
 
 if TYPE_CHECKING:
     from ember.backend import HasBackend
@@ -633,7 +634,10 @@ class Endpoint:
         # Check the request first (with a placeholder digest), so a typo registers and uploads nothing.
         build(DeploymentCreate, **fields, snapshot_digest=None if script is None else "0" * 64)
         if inference_config is not None:
-            fields["environment"] = _environment_ref(self.workspace, inference_config)
+            if inference_config.uses_current_interpreter:
+                fields["interpreter"] = current_interpreter()  # the workspace checks where replicas run
+            else:
+                fields["environment"] = _environment_ref(self.workspace, inference_config)
             if script is not None:
                 fields["snapshot_digest"] = upload_snapshot(
                     self.workspace.backend.jobs, inference_config.source_directory

@@ -56,6 +56,7 @@ from ember.entities.serving import (
 from ember.errors import Conflict, InvalidInput, NotFound, Unavailable
 from ember.jobs import snapshot as snapshots_
 from ember.serving import keys, lease
+from ember.serving.interpreter import check_interpreter
 from ember.serving.records import (
     alive,
     bump_revision,
@@ -432,6 +433,10 @@ class LocalEndpoints(EndpointsBackend):
         if request.environment is not None:
             found = self.environments.get(request.environment.name, request.environment.version)
             environment = EnvironmentRef(name=found.name, version=found.version)
+        interpreter = request.interpreter
+        if interpreter is not None:
+            # This control plane starts the serving host on its own machine: the replicas run here.
+            check_interpreter(interpreter, where=f"the replicas of endpoint {endpoint!r}")
         now = time.time()
         spec: dict[str, Any] = {
             "description": request.description,
@@ -439,6 +444,8 @@ class LocalEndpoints(EndpointsBackend):
             "snapshot_digest": request.snapshot_digest if script is not None else None,
             "environment_name": environment.name if environment else None,
             "environment_version": environment.version if environment else None,
+            "python_executable": interpreter.executable if interpreter else None,
+            "python_machine": interpreter.machine if interpreter else None,
             "replicas": request.replicas,
             "autoscale": request.autoscale.model_dump_json() if request.autoscale else None,
             "collect_data": int(request.collect_data),

@@ -155,6 +155,11 @@ def _requirement(text: str, *, where: str) -> str:
 def _environment_spec(
     workspace: HasBackend, inference: InferenceConfig | None
 ) -> tuple[str, EnvironmentSpec] | None:
+    if inference is not None and inference.uses_current_interpreter:
+        raise InvalidInput(
+            "Environment.current() is this machine's interpreter, and a package runs on another machine "
+            "(a container): register an Environment that lists its packages and package with that"
+        )
     ref = inference.environment_ref if inference is not None else None
     if ref is None:
         return None

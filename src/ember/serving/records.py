@@ -26,6 +26,7 @@ from ember.entities.serving import (
     Autoscale,
     DeploymentInfo,
     DeploymentModel,
+    Interpreter,
     ReplicaStatus,
 )
 from ember.entities.validation import describe_validation_error
@@ -185,6 +186,11 @@ def deployment_info(row: RowMapping, endpoint: str, served: builtins.list[Deploy
         entry_script=row["entry_script"],
         snapshot_digest=row["snapshot_digest"],
         environment=environment,
+        interpreter=(
+            Interpreter(executable=row["python_executable"], machine=row["python_machine"])
+            if row["python_executable"]
+            else None
+        ),
         replicas=row["replicas"],
         autoscale=Autoscale.model_validate_json(row["autoscale"]) if row["autoscale"] else None,
         collect_data=bool(row["collect_data"]),

@@ -18,7 +18,7 @@ __all__ = ["HEAD_REVISION", "Database", "normalize_db_url"]
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 _REVISIONS = [
     "0001",
     "0002",
@@ -28,6 +28,7 @@ _REVISIONS = [
     "0006",
     "0007",
     "0008",
+    "0009",
 ]  # in order; the last is the head the code expects
 
 

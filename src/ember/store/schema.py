@@ -408,6 +408,9 @@ deployments = Table(
     Column("snapshot_digest", String(64)),
     Column("environment_name", String(255)),
     Column("environment_version", Integer),
+    # Environment.current(): the deploying process's interpreter and its machine (revision 0009).
+    Column("python_executable", Text),
+    Column("python_machine", String(255)),
     Column("replicas", Integer, nullable=False),
     Column("autoscale", Text),  # Autoscale JSON, NULL: a fixed number of replicas
     Column("collect_data", Integer, nullable=False),

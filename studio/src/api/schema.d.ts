@@ -1989,6 +1989,7 @@ export interface components {
             /** Entry Script */
             entry_script?: string | null;
             environment?: components["schemas"]["EnvironmentRef"] | null;
+            interpreter?: components["schemas"]["Interpreter"] | null;
             /**
              * Max Body Bytes
              * @default 10485760
@@ -2041,6 +2042,7 @@ export interface components {
             generation: number;
             /** Id */
             id: string;
+            interpreter?: components["schemas"]["Interpreter"] | null;
             /**
              * Max Body Bytes
              * @default 10485760
@@ -2513,6 +2515,18 @@ export interface components {
             tags?: {
                 [key: string]: string;
             } | null;
+        };
+        /**
+         * Interpreter
+         * @description ``Environment.current()`` in a deployment: the deploying process's Python, on the machine it runs on.
+         *
+         *     Replicas use it only on that machine: anywhere else the path names nothing (or something else).
+         */
+        Interpreter: {
+            /** Executable */
+            executable: string;
+            /** Machine */
+            machine: string;
         };
         /**
          * KeyRegenerate

@@ -204,7 +204,14 @@ function Deployments({ endpoint }: { endpoint: EndpointInfo }) {
                       <Models deployment={deployment} />
                     </td>
                     <td className="mono">
-                      {environmentLabel(deployment.environment) ?? <span className="muted">the host's Python</span>}
+                      {environmentLabel(deployment.environment) ??
+                        (deployment.interpreter ? (
+                          <span title={`${deployment.interpreter.executable} on ${deployment.interpreter.machine}`}>
+                            Environment.current()
+                          </span>
+                        ) : (
+                          <span className="muted">the host's Python</span>
+                        ))}
                     </td>
                     <td className="endpoint-autoscale">
                       {autoscaleLabel(deployment.autoscale) ?? <span className="muted">off</span>}
