@@ -278,7 +278,7 @@ def test_a_dataset_registers_from_yaml_and_lists(iris: dict[str, Any], project: 
     assert iris["definition"]["parse"]["set_column_types"] == {"species": "string"}
     assert "Dataset iris version 1: 2 files" in said  # unchanged files: the same version
     row = next(line.split() for line in table.splitlines() if line.split()[:1] == ["iris"])
-    assert row[1:5] == ["1", "tabular", "delimited", "2"]
+    assert row[1:6] == ["1", "active", "tabular", "delimited", "2"]
     assert [(d["name"], d["version"]) for d in listed] == [("iris", 1)]
     assert [d["version"] for d in versions] == [1]
 
@@ -416,3 +416,121 @@ def test_a_missing_file_and_an_unknown_dataset_are_errors(workspace: Path, cli: 
     assert "dataset 'nope' not found" in unknown.stderr
     assert no_version.exit_code == 1
     assert "Traceback" not in unknown.output + no_version.output
+
+
+# -- lifecycle ----------------------------------------------------------------------------------------
+
+
+def _second_version(project: Path, cli: Cli) -> dict[str, Any]:
+    found: dict[str, Any] = cli.json(
+        "dataset",
+        "register",
+        "-f",
+        str(_write(project, "iris2.yml", IRIS_YML.replace("iris/*.csv", "iris/a.csv"))),
+    )
+    return found
+
+
+def _rows(table: str) -> dict[str, list[str]]:
+    """The list table's rows by ``name:version``."""
+    rows = [line.split() for line in table.splitlines()]
+    return {f"{r[0]}:{r[1]}": r for r in rows if len(r) > 2 and r[1].isdigit()}
+
+
+def test_deprecate_names_the_replacement_in_list_show_and_reads(
+    iris: dict[str, Any], project: Path, cli: Cli
+) -> None:
+    second = _second_version(project, cli)
+
+    said = cli.ok("dataset", "deprecate", "iris:1", "--by", "iris:2").stdout
+    shown = cli.ok("dataset", "show", "iris", "--version", "1").stdout
+    as_json = cli.json("dataset", "show", "iris", "--version", "1")
+    table = cli.ok("dataset", "list", "--name", "iris").stdout
+
+    assert f"Deprecated dataset iris version 1: deprecated by iris:2 ({second['id']})." in said
+    assert "deprecated by" in shown
+    assert f"iris:2 ({second['id']})" in shown
+    assert (as_json["state"], as_json["deprecated_by"], as_json["deprecated_by_version"]) == (
+        "deprecated",
+        second["id"],
+        2,
+    )
+    assert _rows(table)["iris:1"][2] == "deprecated"
+    assert _rows(table)["iris:2"][2] == "active"
+
+
+def test_archive_hides_a_version_until_it_is_listed_with_include_archived_or_reactivated(
+    iris: dict[str, Any], project: Path, cli: Cli, tmp_path: Path
+) -> None:
+    _second_version(project, cli)
+
+    archived = cli.json("dataset", "archive", "iris:2")
+    latest = cli.json("dataset", "show", "iris")
+    hidden = cli.ok("dataset", "list").stdout
+    everything = cli.ok("dataset", "list", "--name", "iris", "--include-archived").stdout
+    refused = cli("dataset", "download", "iris", str(tmp_path / "out"), "--version", "2")
+    reactivated = cli.ok("dataset", "reactivate", "iris:2").stdout
+
+    assert archived["state"] == "archived"
+    assert latest["version"] == 1  # "latest" skips archived versions
+    assert list(_rows(hidden)) == ["iris:1"]
+    assert _rows(everything)["iris:2"][2] == "archived"
+    assert refused.exit_code == 1
+    assert "is archived and cannot be read: reactivate it first" in refused.stderr
+    assert "Traceback" not in refused.output
+    assert "Reactivated dataset iris version 2." in reactivated
+    assert cli.json("dataset", "show", "iris")["version"] == 2
+
+
+def test_bad_lifecycle_requests_are_one_clear_line_and_change_nothing(iris: dict[str, Any], cli: Cli) -> None:
+    by_itself = cli("dataset", "deprecate", "iris:1", "--by", "iris:1")
+    no_version = cli("dataset", "archive", "iris")
+    unknown = cli("dataset", "reactivate", "iris:9")
+
+    assert by_itself.exit_code == 1
+    assert "cannot be deprecated by itself" in by_itself.stderr
+    assert no_version.exit_code == 2  # a usage error
+    assert "NAME:VERSION" in no_version.output
+    assert unknown.exit_code == 1
+    assert "has no version 9" in unknown.stderr
+    assert cli.json("dataset", "show", "iris")["state"] == "active"
+
+
+def test_unregister_needs_all_versions_and_a_confirmation(
+    iris: dict[str, Any], project: Path, cli: Cli, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ember.cli import dataset as dataset_cli
+
+    _second_version(project, cli)
+    run_id = seed_run(backend.tracking, experiment="train")
+    backend.data.link_run_dataset(run_id, iris["id"], direction="input", name="train", mode="direct")
+
+    without_flag = cli("dataset", "unregister", "iris")
+    not_at_a_terminal = cli("dataset", "unregister", "iris", "--all-versions")
+    monkeypatch.setattr(dataset_cli, "_can_ask", lambda: True)
+    declined = cli("dataset", "unregister", "iris", "--all-versions", input="n\n")
+    still_there = cli.json("dataset", "list")["datasets"]
+    accepted = cli.ok("dataset", "unregister", "iris", "--all-versions", input="y\n")
+
+    assert without_flag.exit_code == 1
+    assert "--all-versions" in without_flag.stderr
+    assert not_at_a_terminal.exit_code == 1
+    assert "pass --yes" in not_at_a_terminal.stderr
+    assert declined.exit_code == 1
+    assert "2 versions" in declined.stderr
+    assert [d["name"] for d in still_there] == ["iris"]
+    assert "Unregistered dataset iris (versions 1, 2)." in accepted.stdout
+    assert cli.json("dataset", "list", "--include-archived") == {"datasets": []}
+    assert cli("dataset", "show", "iris").exit_code == 1
+    # the run still shows what it consumed
+    (link,) = backend.data.get_run_datasets(run_id)
+    assert (link.dataset_name, link.dataset_version) == ("iris", 1)
+    again = cli.json("dataset", "register", "-f", str(project / "iris.yml"))
+    assert again["version"] == 3
+
+
+def test_unregister_with_yes_asks_nothing(iris: dict[str, Any], cli: Cli) -> None:
+    gone = cli.json("dataset", "unregister", "iris", "--all-versions", "--yes")
+
+    assert gone == {"name": "iris", "unregistered_versions": [1]}
+    assert cli("dataset", "unregister", "iris", "--all-versions", "--yes").exit_code == 1

@@ -169,3 +169,45 @@ def test_data_written_at_revision_0001_survives_the_upgrade(
         assert [r.info.id for r in found.runs] == [run_id]
     finally:
         backend.close()
+
+
+def test_datasets_registered_before_revision_0010_are_active_and_can_be_archived(
+    database_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    db = Database(database_url, migrate=False)
+    try:
+        db.upgrade("0009")
+    finally:
+        db.dispose()
+    now = time.time()
+    definition = '{"kind":"file","sources":[{"datastore":"workspace","path":"iris"}]}'
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO workspace (id, name, created_time, artifact_uri) VALUES (:i, 'old', :t, NULL)"
+            ),
+            {"i": "c" * 32, "t": now},
+        )
+        for number in (1, 2):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO dataset_versions (id, name, version, kind, definition, tags, files, "
+                    "file_count, total_size, fingerprint, created_time) "
+                    "VALUES (:i, 'iris', :v, 'file', :d, '{}', '[]', 0, 0, :f, :t)"
+                ),
+                {"i": str(number) * 32, "v": number, "d": definition, "f": "0" * 64, "t": now},
+            )
+
+    backend = open_backend(database_url, artifact_uri=(tmp_path / "a").as_uri())
+    try:
+        assert _revision(engine) == HEAD_REVISION
+        listed = backend.data.list_datasets("iris")
+        assert [(d.version, d.state, d.unregistered_time) for d in listed] == [
+            (2, "active", None),
+            (1, "active", None),
+        ]
+        backend.data.archive_dataset("2" * 32)
+        assert backend.data.get_dataset("iris").version == 1
+        assert [d.version for d in backend.data.unregister_dataset("iris")] == [2, 1]
+    finally:
+        backend.close()

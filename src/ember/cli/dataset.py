@@ -1,7 +1,9 @@
-"""``ember dataset list|show|register|profile|preview|runs|download``: versioned, lazy views of data."""
+"""``ember dataset list|show|register|profile|preview|runs|download``: versioned, lazy views of data, and
+their lifecycle: ``deprecate|archive|reactivate|unregister``."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,6 +15,7 @@ from rich.text import Text
 from ember.cli._common import (
     JsonOption,
     emit_json,
+    err_console,
     format_bytes,
     format_duration,
     format_number,
@@ -25,6 +28,7 @@ from ember.cli.datastore import describe_yaml_error, progress_wanted, read_yaml_
 from ember.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from ember.backend import Backend
     from ember.entities.data import ColumnProfile, DatasetDefinition, DatasetRegister, DatasetVersionInfo
 
 __all__ = ["app"]
@@ -64,6 +68,11 @@ DATASET_KEYS = (
     "tags",
     "create_new_version",
 )
+VersionArg = Annotated[
+    str,
+    typer.Argument(metavar="NAME:VERSION", help="One dataset version: its name and number, e.g. iris:2."),
+]
+_STATE_STYLES = {"active": "green", "deprecated": "yellow", "archived": "dim"}
 _MAX_TOP_VALUES = 3
 _MAX_CELL = 40
 
@@ -156,11 +165,15 @@ def list_(
         str | None,
         typer.Option("--name", "-n", help="List every version of this dataset.", show_default=False),
     ] = None,
+    include_archived: Annotated[
+        bool, typer.Option("--include-archived", help="Show archived versions too.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """List the latest version of every dataset (or, with --name, all versions of one, newest first)."""
+    """List the latest version of every dataset (or, with --name, all versions of one, newest first);
+    archived versions are left out unless --include-archived."""
     with open_workspace(ctx) as backend:
-        found = backend.data.list_datasets(name)
+        found = backend.data.list_datasets(name, include_archived=include_archived)
     if json_output:
         emit_json({"datasets": found})
         return
@@ -171,6 +184,7 @@ def list_(
     table = Table(box=None, header_style="bold")
     table.add_column("NAME", no_wrap=True, overflow="ellipsis", max_width=40)
     table.add_column("VERSION", justify="right", no_wrap=True)
+    table.add_column("STATE", no_wrap=True)
     table.add_column("TYPE", no_wrap=True)
     table.add_column("FORMAT", no_wrap=True)
     table.add_column("FILES", justify="right", no_wrap=True)
@@ -181,6 +195,7 @@ def list_(
         table.add_row(
             Text(info.name, style="bold"),
             str(info.version),
+            _state_text(info),
             info.kind,
             info.definition.format or "",
             str(info.file_count),
@@ -189,6 +204,16 @@ def list_(
             Text(_first_line(info.description)),
         )
     out.print(table)
+
+
+def _state_text(info: DatasetVersionInfo) -> Text:
+    return Text(info.state, style=_STATE_STYLES.get(info.state, ""))
+
+
+def _replacement_text(info: DatasetVersionInfo) -> str:
+    if info.deprecated_by_name is not None:
+        return f"{info.deprecated_by_name}:{info.deprecated_by_version} ({info.deprecated_by})"
+    return str(info.deprecated_by)
 
 
 def _parse_text(definition: DatasetDefinition) -> str:
@@ -225,6 +250,11 @@ def _render(info: DatasetVersionInfo) -> None:
     grid.add_row("name", Text(info.name))
     grid.add_row("version", str(info.version))
     grid.add_row("id", info.id)
+    grid.add_row("state", _state_text(info))
+    if info.state == "deprecated":
+        grid.add_row("deprecated by", Text(_replacement_text(info)))
+    if info.unregistered_time is not None:
+        grid.add_row("unregistered", format_time(info.unregistered_time))
     grid.add_row("type", info.kind + (f" ({definition.format})" if definition.format else ""))
     grid.add_row("sources", Text("\n".join(f"{s.datastore}:{s.path}" for s in definition.sources)))
     grid.add_row("files", f"{info.file_count} ({format_bytes(info.total_size)})")
@@ -264,6 +294,131 @@ def show(ctx: typer.Context, name: NameArg, version: Version = None, json_output
         emit_json(info)
         return
     _render(info)
+
+
+# -- lifecycle ---------------------------------------------------------------------------------------
+
+
+def _can_ask() -> bool:
+    """Whether a person can answer a question: stdin is a terminal."""
+    return sys.stdin.isatty()
+
+
+def _version_ref(text: str, *, param: str = "NAME:VERSION") -> tuple[str, int]:
+    """``NAME:VERSION`` as (name, version number)."""
+    name, _, version = text.rpartition(":")
+    if not name or not version.isdigit() or int(version) < 1:
+        raise typer.BadParameter(
+            f"{text!r} is not NAME:VERSION with a version number, e.g. iris:2 "
+            "(`ember dataset list --name NAME --include-archived` lists the versions)",
+            param_hint=param,
+        )
+    return name, int(version)
+
+
+def _lookup(backend: Backend, text: str, *, param: str = "NAME:VERSION") -> DatasetVersionInfo:
+    name, version = _version_ref(text, param=param)
+    return backend.data.get_dataset(name, version)
+
+
+def _said(verb: str, info: DatasetVersionInfo, json_output: bool) -> None:
+    if json_output:
+        emit_json(info)
+        return
+    line = Text.assemble(f"{verb} dataset ", (info.name, "bold"), f" version {info.version}")
+    if info.state == "deprecated":
+        line.append(f": deprecated by {_replacement_text(info)}")
+    line.append(".")
+    out_console().print(line)
+
+
+@app.command("deprecate")
+def deprecate(
+    ctx: typer.Context,
+    dataset: VersionArg,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            metavar="NAME:VERSION",
+            help="The version that replaces it, e.g. iris:3.",
+            show_default=False,
+        ),
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Deprecate a dataset version in favour of another: it still reads, with a warning naming the
+    replacement."""
+    with open_workspace(ctx) as backend:
+        info = _lookup(backend, dataset)
+        replacement = _lookup(backend, by, param="--by")
+        changed = backend.data.deprecate_dataset(info.id, deprecated_by=replacement.id)
+    _said("Deprecated", changed, json_output)
+
+
+@app.command("archive")
+def archive(ctx: typer.Context, dataset: VersionArg, json_output: JsonOption = False) -> None:
+    """Archive a dataset version: hidden from lists and "latest"; reading it or running on it is refused
+    until it is reactivated."""
+    with open_workspace(ctx) as backend:
+        changed = backend.data.archive_dataset(_lookup(backend, dataset).id)
+    _said("Archived", changed, json_output)
+
+
+@app.command("reactivate")
+def reactivate(ctx: typer.Context, dataset: VersionArg, json_output: JsonOption = False) -> None:
+    """Make an archived or deprecated dataset version active again."""
+    with open_workspace(ctx) as backend:
+        changed = backend.data.reactivate_dataset(_lookup(backend, dataset).id)
+    _said("Reactivated", changed, json_output)
+
+
+@app.command("unregister")
+def unregister(
+    ctx: typer.Context,
+    name: NameArg,
+    all_versions: Annotated[
+        bool, typer.Option("--all-versions", help="Unregister every version of the name (required).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Unregister every version of a dataset. Its files stay where they are, and runs that used its
+    versions still show them; registering the name again continues its version numbers."""
+    if not all_versions:
+        raise InvalidInput(
+            f"unregistering removes every version of {name!r}: pass --all-versions to confirm that is "
+            "meant (to retire one version, archive it: `ember dataset archive NAME:VERSION`)"
+        )
+    with open_workspace(ctx) as backend:
+        versions = backend.data.list_datasets(name, include_archived=True)
+        if not versions:
+            backend.data.get_dataset(name)  # says it is not found
+        if not yes:
+            if not _can_ask():
+                raise InvalidInput(
+                    f"unregistering dataset {name!r} cannot be undone: pass --yes to confirm when not at "
+                    "a terminal"
+                )
+            count = f"{len(versions)} version" + ("" if len(versions) == 1 else "s")
+            err_console().print(
+                Text.assemble(
+                    "This unregisters ",
+                    (name, "bold"),
+                    f" ({count}). Its files stay, runs keep their lineage; it cannot be undone.",
+                )
+            )
+            typer.confirm("Continue?", abort=True, err=True)
+        gone = backend.data.unregister_dataset(name)
+    if json_output:
+        emit_json({"name": name, "unregistered_versions": [v.version for v in gone]})
+        return
+    shown = ", ".join(str(v.version) for v in sorted(gone, key=lambda v: v.version))
+    out_console().print(
+        Text.assemble(
+            "Unregistered dataset ", (name, "bold"), f" (version{'s' if len(gone) > 1 else ''} {shown})."
+        )
+    )
 
 
 # -- reading -----------------------------------------------------------------------------------------

@@ -102,23 +102,32 @@ class DataBackend(ABC):
 
     @abstractmethod
     def get_dataset(self, name: str, version: int | None = None) -> DatasetVersionInfo:
-        """One version of a dataset; ``version=None`` is the latest.
+        """One version of a dataset; ``version=None`` is the latest that is not archived.
+
+        An archived version is answered when asked for by number (to inspect or reactivate it).
 
         Raises:
-            NotFound: No dataset has that name, or it has no such version.
+            NotFound: No dataset has that name (or it was unregistered), it has no such version, or
+                every version is archived and none was named.
         """
 
     @abstractmethod
     def get_dataset_by_id(self, dataset_id: str) -> DatasetVersionInfo:
-        """A dataset version by its id.
+        """A dataset version by its id, whatever its state, also after its name was unregistered.
 
         Raises:
             NotFound: No dataset version has that id.
         """
 
     @abstractmethod
-    def list_datasets(self, name: str | None = None) -> builtins.list[DatasetVersionInfo]:
-        """The latest version of every dataset by name; with ``name``, its versions, newest first."""
+    def list_datasets(
+        self, name: str | None = None, *, include_archived: bool = False
+    ) -> builtins.list[DatasetVersionInfo]:
+        """The latest version of every dataset by name; with ``name``, its versions, newest first.
+
+        Archived versions are left out (and "latest" means the latest that is not archived) unless
+        ``include_archived``; versions of an unregistered name are always left out.
+        """
 
     @abstractmethod
     def get_dataset_files(self, dataset_id: str) -> builtins.list[DatasetFile]:
@@ -146,6 +155,50 @@ class DataBackend(ABC):
             InvalidInput: The version is a file dataset, or its files cannot be parsed.
         """
 
+    # ---- lifecycle ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def deprecate_dataset(self, dataset_id: str, *, deprecated_by: str) -> DatasetVersionInfo:
+        """Mark a version deprecated in favour of another version; it still reads, with a warning.
+
+        Deprecating a deprecated version again points it at the new replacement.
+
+        Raises:
+            InvalidInput: An id is malformed.
+            NotFound: The version does not exist.
+            Conflict: The version is archived or unregistered, or the replacement is the version itself,
+                unknown, unregistered, archived or itself deprecated.
+        """
+
+    @abstractmethod
+    def archive_dataset(self, dataset_id: str) -> DatasetVersionInfo:
+        """Archive an active or deprecated version: hidden from lists and "latest", refused to readers
+        and as a run input until reactivated; archiving an archived version changes nothing.
+
+        Raises:
+            NotFound: The version does not exist.
+            Conflict: The version is unregistered, or deprecated versions name it as their replacement.
+        """
+
+    @abstractmethod
+    def reactivate_dataset(self, dataset_id: str) -> DatasetVersionInfo:
+        """Make an archived or deprecated version active again (an active one stays as it is).
+
+        Raises:
+            NotFound: The version does not exist.
+            Conflict: The version is unregistered.
+        """
+
+    @abstractmethod
+    def unregister_dataset(self, name: str) -> builtins.list[DatasetVersionInfo]:
+        """Unregister every version of a name; returns them. The source data is untouched, and the
+        versions stay findable by id for run lineage; registering the name again continues its numbers.
+
+        Raises:
+            NotFound: No registered dataset has that name.
+            Conflict: Deprecated versions of other datasets name one of its versions as their replacement.
+        """
+
     # ---- lineage ------------------------------------------------------------------------------------
 
     @abstractmethod
@@ -156,7 +209,8 @@ class DataBackend(ABC):
 
         Raises:
             NotFound: The run or the dataset version does not exist.
-            Conflict: The run already has a different dataset under that name and direction.
+            Conflict: The run already has a different dataset under that name and direction, or an input
+                is archived.
         """
 
     @abstractmethod

@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ember.data import lifecycle
 from ember.data.datastore import DataPath, Datastore
+from ember.data.lifecycle import DatasetDeprecatedWarning
 from ember.entities.data import (
     DatasetDefinition,
     DatasetFile,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Dataset",
     "DatasetConsumptionConfig",
+    "DatasetDeprecatedWarning",
     "FileDataset",
     "TabularDataset",
 ]
@@ -178,6 +181,21 @@ class _Dataset:
         """The registered version as the workspace shows it."""
         return self._info
 
+    @property
+    def state(self) -> str | None:
+        """``"active"``, ``"deprecated"`` or ``"archived"`` (None until registered), as last fetched."""
+        return None if self._info is None else self._info.state
+
+    @property
+    def deprecated_by(self) -> str | None:
+        """The id of the version that replaces this deprecated one (None unless deprecated)."""
+        return None if self._info is None else self._info.deprecated_by
+
+    @property
+    def is_registered(self) -> bool:
+        """Whether this is a registered version whose name was not unregistered since."""
+        return self._info is not None and self._info.unregistered_time is None
+
     def __repr__(self) -> str:
         kind = type(self).__name__
         if self._info is not None:
@@ -235,6 +253,42 @@ class _Dataset:
         merged = {**info.tags, **dict(tags)}
         self._info = self.workspace.backend.data.update_dataset(info.id, tags=merged)
 
+    # ---- lifecycle (Azure ML's deprecate / archive / reactivate / unregister_all_versions) -------------
+
+    def deprecate(self, deprecate_by_dataset_id: str | _Dataset) -> None:
+        """Deprecate this version in favour of another version (its id, or the dataset itself).
+
+        A deprecated version still reads and can still be a run input, with a warning naming the
+        replacement each time; archive it to block it, reactivate it to undo.
+        """
+        info = self._registered("deprecate it")
+        replacement = deprecate_by_dataset_id
+        if isinstance(replacement, _Dataset):
+            replacement = replacement._registered("name it as a replacement").id
+        self._info = self.workspace.backend.data.deprecate_dataset(info.id, deprecated_by=replacement)
+
+    def archive(self) -> None:
+        """Archive this version: hidden from lists and "latest"; reading it or running on it is refused
+        until ``reactivate()``. ``Dataset.get_by_name`` with its number and ``get_by_id`` still find it."""
+        info = self._registered("archive it")
+        self._info = self.workspace.backend.data.archive_dataset(info.id)
+
+    def reactivate(self) -> None:
+        """Make this archived or deprecated version active again."""
+        info = self._registered("reactivate it")
+        self._info = self.workspace.backend.data.reactivate_dataset(info.id)
+
+    def unregister_all_versions(self) -> None:
+        """Unregister every version of this dataset's name from the workspace.
+
+        The source data is untouched and the versions stay findable by id, so runs that consumed or
+        produced them still show them; registering the name again continues its version numbers.
+        """
+        info = self._registered("unregister it")
+        for version in self.workspace.backend.data.unregister_dataset(info.name):
+            if version.id == info.id:
+                self._info = version
+
     def get_runs(self) -> builtins.list[DatasetLink]:
         """The runs that consumed or produced this version (lineage), newest first."""
         info = self._registered("list its runs")
@@ -256,8 +310,12 @@ class _Dataset:
 
         names = dict.fromkeys(s.datastore for s in self.definition.sources)
         accesses = {name: Datastore._shared(self.workspace, name)._get_access() for name in names}
-        resolved = resolve_files(accesses, self.definition)
         origin = self._origin
+        if origin is not None:
+            # The state as it is now (another user may have archived the version since it was fetched):
+            # archived is refused, deprecated warns naming the replacement.
+            lifecycle.warn(self.workspace.backend.data.get_dataset_by_id(origin.id), use="read")
+        resolved = resolve_files(accesses, self.definition)
         if origin is not None:
             registered = self.workspace.backend.data.get_dataset_files(origin.id)
             check_fingerprint(
@@ -528,11 +586,17 @@ class Dataset:
         return cls._wrap(workspace, workspace.backend.data.get_dataset_by_id(id))
 
     @classmethod
-    def get_all(cls, workspace: HasBackend) -> dict[str, TabularDataset | FileDataset]:
-        """The latest version of every registered dataset, by name."""
-        return {i.name: cls._wrap(workspace, i) for i in workspace.backend.data.list_datasets()}
+    def get_all(
+        cls, workspace: HasBackend, *, include_archived: bool = False
+    ) -> dict[str, TabularDataset | FileDataset]:
+        """The latest version of every registered dataset, by name (archived versions left out)."""
+        found = workspace.backend.data.list_datasets(include_archived=include_archived)
+        return {i.name: cls._wrap(workspace, i) for i in found}
 
     @classmethod
-    def list_versions(cls, workspace: HasBackend, name: str) -> builtins.list[TabularDataset | FileDataset]:
-        """Every version of a dataset, newest first."""
-        return [cls._wrap(workspace, i) for i in workspace.backend.data.list_datasets(name)]
+    def list_versions(
+        cls, workspace: HasBackend, name: str, *, include_archived: bool = False
+    ) -> builtins.list[TabularDataset | FileDataset]:
+        """Every version of a dataset, newest first (archived versions left out)."""
+        found = workspace.backend.data.list_datasets(name, include_archived=include_archived)
+        return [cls._wrap(workspace, i) for i in found]

@@ -16,7 +16,6 @@ import builtins
 import json
 import logging
 import posixpath
-import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -28,8 +27,16 @@ from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, selec
 
 from ember.contracts.data import DataBackend
 from ember.data.access import build_access
+from ember.data.lifecycle import check_consumable
 from ember.data.policy import EndpointPolicy
 from ember.data.secrets import SecretBox
+from ember.data.versions import REGISTERED as _REGISTERED
+from ember.data.versions import VISIBLE as _VISIBLE
+from ember.data.versions import DatasetVersions
+from ember.data.versions import check_id as _check_id
+from ember.data.versions import check_name as _check_name
+from ember.data.versions import replacements as _replacements
+from ember.data.versions import version_info as _version_info
 from ember.entities.data import (
     DEFAULT_DATASTORE,
     DatasetDefinition,
@@ -46,7 +53,6 @@ from ember.entities.data import (
     DatastoreRegister,
     check_relative_path,
 )
-from ember.entities.tracking import NAME_PATTERN
 from ember.entities.validation import describe_validation_error
 from ember.errors import Conflict, InvalidInput, NotFound
 from ember.store.database import Database
@@ -59,22 +65,6 @@ logger = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 100
 _MAX_PREVIEW_ROWS = 10_000
-_NAME_RE = re.compile(NAME_PATTERN)
-
-
-def _check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise InvalidInput(
-            f"{what} name {str(name)[:100]!r} is invalid: use letters, digits, '_', '-' and '.', "
-            "starting with a letter or digit"
-        )
-    return name
-
-
-def _check_id(value: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > 64 or not value.isalnum():
-        raise InvalidInput(f"a dataset id is a hexadecimal string, not {str(value)[:100]!r}")
-    return value
 
 
 def _validated(model: Any, request: Any) -> Any:
@@ -108,24 +98,6 @@ def _datastore_info(row: RowMapping) -> DatastoreInfo:
     )
 
 
-def _version_info(row: RowMapping, *, has_profile: bool) -> DatasetVersionInfo:
-    return DatasetVersionInfo(
-        id=row["id"],
-        name=row["name"],
-        version=row["version"],
-        kind=row["kind"],
-        definition=DatasetDefinition.model_validate_json(row["definition"]),
-        description=row["description"],
-        tags=json.loads(row["tags"]),
-        file_count=row["file_count"],
-        total_size=row["total_size"],
-        fingerprint=row["fingerprint"],
-        source_run_id=row["source_run_id"],
-        has_profile=has_profile,
-        created_time=to_datetime(row["created_time"]),
-    )
-
-
 def _needs_data_extra(exc: ImportError) -> InvalidInput:
     return InvalidInput(
         f"reading tabular data needs pyarrow and pandas on the server ({exc.name} is missing): "
@@ -133,7 +105,7 @@ def _needs_data_extra(exc: ImportError) -> InvalidInput:
     )
 
 
-class LocalData(DataBackend):
+class LocalData(DatasetVersions, DataBackend):
     """Datastores and datasets in the workspace's tables; bytes stay in the datastores."""
 
     def __init__(
@@ -335,24 +307,38 @@ class LocalData(DataBackend):
             _check_id(request.source_run_id)
         for _ in range(_MAX_ATTEMPTS):
             with self.database.write() as conn:
+                # "Latest" skips archived versions and the rows of an unregistered name (kept for lineage).
                 latest = (
                     conn.execute(
                         select(dataset_versions)
-                        .where(dataset_versions.c.name == request.name)
+                        .where(and_(dataset_versions.c.name == request.name, _VISIBLE))
                         .order_by(dataset_versions.c.version.desc())
                         .limit(1)
                     )
                     .mappings()
                     .first()
                 )
-                if latest is not None:
-                    if latest["definition"] == document and latest["fingerprint"] == digest:
-                        return self._info(conn, latest)
-                    if not request.create_new_version:
-                        raise Conflict(
-                            f"dataset {request.name!r} exists (latest version {latest['version']}) with "
-                            "another definition or data; pass create_new_version=True for a new version"
-                        )
+                if (
+                    latest is not None
+                    and latest["definition"] == document
+                    and latest["fingerprint"] == digest
+                ):
+                    return self._info(conn, latest)
+                newest = conn.execute(
+                    select(func.max(dataset_versions.c.version)).where(
+                        and_(dataset_versions.c.name == request.name, _REGISTERED)
+                    )
+                ).scalar()
+                if newest is not None and not request.create_new_version:
+                    shown = (
+                        f"latest version {latest['version']}"
+                        if latest is not None
+                        else "every version archived"
+                    )
+                    raise Conflict(
+                        f"dataset {request.name!r} exists ({shown}) with another definition or data; "
+                        "pass create_new_version=True for a new version"
+                    )
                 if (
                     request.source_run_id is not None
                     and conn.execute(select(runs.c.id).where(runs.c.id == request.source_run_id)).first()
@@ -400,64 +386,62 @@ class LocalData(DataBackend):
             f"could not register dataset {request.name!r}: too many registrations at once; try again"
         )
 
-    @staticmethod
-    def _version_row(conn: Connection, dataset_id: str) -> RowMapping:
-        row = (
-            conn.execute(select(dataset_versions).where(dataset_versions.c.id == dataset_id))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"dataset version {dataset_id!r} not found")
-        return row
-
-    @staticmethod
-    def _info(conn: Connection, row: RowMapping) -> DatasetVersionInfo:
-        has_profile = (
-            conn.execute(
-                select(dataset_profiles.c.dataset_id).where(dataset_profiles.c.dataset_id == row["id"])
-            ).first()
-            is not None
-        )
-        return _version_info(row, has_profile=has_profile)
-
     def get_dataset(self, name: str, version: int | None = None) -> DatasetVersionInfo:
         _check_name(name, "a dataset")
         if version is not None and (isinstance(version, bool) or not 1 <= int(version) <= MAX_VERSION):
             raise InvalidInput(f"a dataset version is a positive integer, not {version!r}")
-        query = select(dataset_versions).where(dataset_versions.c.name == name)
+        query = select(dataset_versions).where(and_(dataset_versions.c.name == name, _REGISTERED))
         query = (
-            query.order_by(dataset_versions.c.version.desc()).limit(1)
+            query.where(_VISIBLE).order_by(dataset_versions.c.version.desc()).limit(1)
             if version is None
-            else query.where(dataset_versions.c.version == version)
+            else query.where(dataset_versions.c.version == version)  # archived too: to inspect, reactivate
         )
         with self.database.read() as conn:
             row = conn.execute(query).mappings().first()
             if row is not None:
                 return self._info(conn, row)
-            latest = conn.execute(
-                select(func.max(dataset_versions.c.version)).where(dataset_versions.c.name == name)
+            newest = conn.execute(
+                select(func.max(dataset_versions.c.version)).where(
+                    and_(dataset_versions.c.name == name, _REGISTERED)
+                )
             ).scalar()
-        if latest is None:
+            latest = conn.execute(
+                select(func.max(dataset_versions.c.version)).where(
+                    and_(dataset_versions.c.name == name, _VISIBLE)
+                )
+            ).scalar()
+        if newest is None:
             raise NotFound(
                 f"dataset {name!r} not found: register it with dataset.register(ws, {name!r}); "
                 "`ember dataset list` shows the registered ones"
             )
-        raise NotFound(f"dataset {name!r} has no version {version}; its latest is version {latest}")
+        if version is None:
+            raise NotFound(
+                f"every version of dataset {name!r} is archived: ask for one by number to inspect or "
+                "reactivate it (`ember dataset list --name NAME --include-archived`)"
+            )
+        shown = f"its latest is version {latest}" if latest is not None else "every version of it is archived"
+        raise NotFound(f"dataset {name!r} has no version {version}; {shown}")
 
     def get_dataset_by_id(self, dataset_id: str) -> DatasetVersionInfo:
         _check_id(dataset_id)
         with self.database.read() as conn:
             return self._info(conn, self._version_row(conn, dataset_id))
 
-    def list_datasets(self, name: str | None = None) -> builtins.list[DatasetVersionInfo]:
+    def list_datasets(
+        self, name: str | None = None, *, include_archived: bool = False
+    ) -> builtins.list[DatasetVersionInfo]:
+        shown = _REGISTERED if include_archived else _VISIBLE
         query = select(dataset_versions)
         if name is not None:
             _check_name(name, "a dataset")
-            query = query.where(dataset_versions.c.name == name).order_by(dataset_versions.c.version.desc())
+            query = query.where(and_(dataset_versions.c.name == name, shown)).order_by(
+                dataset_versions.c.version.desc()
+            )
         else:
             latest = (
                 select(dataset_versions.c.name, func.max(dataset_versions.c.version).label("version"))
+                .where(shown)
                 .group_by(dataset_versions.c.name)
                 .subquery()
             )
@@ -477,7 +461,15 @@ class LocalData(DataBackend):
                     )
                 )
             }
-        return [_version_info(row, has_profile=row["id"] in profiled) for row in rows]
+            replacements = _replacements(conn, rows)
+        return [
+            _version_info(
+                row,
+                has_profile=row["id"] in profiled,
+                replacement=replacements.get(row["deprecated_by"] or ""),
+            )
+            for row in rows
+        ]
 
     def get_dataset_files(self, dataset_id: str) -> builtins.list[DatasetFile]:
         _check_id(dataset_id)
@@ -610,7 +602,9 @@ class LocalData(DataBackend):
         with self.database.write() as conn:
             if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
                 raise NotFound(f"run {run_id!r} not found")
-            self._version_row(conn, dataset_id)
+            row = self._version_row(conn, dataset_id)
+            if direction == "input" and row["state"] == "archived":
+                check_consumable(self._info(conn, row), use="a run's input")
             self._link(conn, run_id, dataset_id, direction=direction, name=name, mode=mode)
         found = [
             link

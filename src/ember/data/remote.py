@@ -74,10 +74,15 @@ class RemoteData(DataBackend):
             self._client.get(f"{_API}/dataset-versions/{url_segment(dataset_id)}")
         )
 
-    def list_datasets(self, name: str | None = None) -> builtins.list[DatasetVersionInfo]:
-        params: dict[str, Any] | None = None if name is None else {"name": name}
+    def list_datasets(
+        self, name: str | None = None, *, include_archived: bool = False
+    ) -> builtins.list[DatasetVersionInfo]:
+        params: dict[str, Any] = {} if name is None else {"name": name}
+        if include_archived:
+            params["include_archived"] = "true"
         return [
-            DatasetVersionInfo.model_validate(d) for d in self._client.get(f"{_API}/datasets", params=params)
+            DatasetVersionInfo.model_validate(d)
+            for d in self._client.get(f"{_API}/datasets", params=params or None)
         ]
 
     def get_dataset_files(self, dataset_id: str) -> builtins.list[DatasetFile]:
@@ -101,6 +106,27 @@ class RemoteData(DataBackend):
         path = f"{_API}/dataset-versions/{url_segment(dataset_id)}/profile"
         answer = self._client.post(path, json={}) if refresh else self._client.get(path)
         return DatasetProfile.model_validate(answer)
+
+    # ---- lifecycle ----------------------------------------------------------------------------------
+
+    def deprecate_dataset(self, dataset_id: str, *, deprecated_by: str) -> DatasetVersionInfo:
+        answer = self._client.post(
+            f"{_API}/dataset-versions/{url_segment(dataset_id)}/deprecate",
+            json={"deprecated_by": deprecated_by},
+        )
+        return DatasetVersionInfo.model_validate(answer)
+
+    def archive_dataset(self, dataset_id: str) -> DatasetVersionInfo:
+        answer = self._client.post(f"{_API}/dataset-versions/{url_segment(dataset_id)}/archive", json={})
+        return DatasetVersionInfo.model_validate(answer)
+
+    def reactivate_dataset(self, dataset_id: str) -> DatasetVersionInfo:
+        answer = self._client.post(f"{_API}/dataset-versions/{url_segment(dataset_id)}/reactivate", json={})
+        return DatasetVersionInfo.model_validate(answer)
+
+    def unregister_dataset(self, name: str) -> builtins.list[DatasetVersionInfo]:
+        answer = self._client.delete(f"{_API}/datasets/{url_segment(name)}")
+        return [DatasetVersionInfo.model_validate(d) for d in answer]
 
     # ---- lineage ------------------------------------------------------------------------------------
 

@@ -16,15 +16,18 @@ from ember.entities.tracking import MAX_DESCRIPTION, MAX_TAG_VALUE, NAME_PATTERN
 
 __all__ = [
     "COLUMN_TYPES",
+    "DATASET_STATES",
     "DEFAULT_DATASTORE",
     "ColumnProfile",
     "DatasetDefinition",
+    "DatasetDeprecate",
     "DatasetFile",
     "DatasetLink",
     "DatasetPreview",
     "DatasetProfile",
     "DatasetRegister",
     "DatasetSource",
+    "DatasetState",
     "DatasetVersionInfo",
     "DatastoreAccess",
     "DatastoreEntry",
@@ -41,6 +44,8 @@ __all__ = [
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 DEFAULT_DATASTORE = "workspace"
 DatastoreKind = Literal["workspace", "local", "s3", "azure_blob"]
+DatasetState = Literal["active", "deprecated", "archived"]
+DATASET_STATES: tuple[str, ...] = ("active", "deprecated", "archived")
 ColumnType = Literal["string", "int", "float", "bool", "datetime", "date"]
 COLUMN_TYPES: tuple[str, ...] = ("string", "int", "float", "bool", "datetime", "date")
 MAX_SOURCES = 1000
@@ -350,6 +355,22 @@ class DatasetVersionInfo(_Model):
     source_run_id: str | None = None
     has_profile: bool = False
     created_time: datetime
+    # Lifecycle (Azure ML's): deprecated versions still read, with a warning naming ``deprecated_by``;
+    # archived ones are hidden from lists and "latest" and refuse to be read or used as a run input.
+    state: DatasetState = "active"
+    deprecated_by: str | None = None  # the replacement version's id, while ``state`` is "deprecated"
+    deprecated_by_name: str | None = None
+    deprecated_by_version: int | None = None
+    state_time: datetime | None = None  # when the state last changed (None: never)
+    # Set once the name was unregistered: the version is gone from names and lists, found only by id
+    # (run lineage keeps pointing at it).
+    unregistered_time: datetime | None = None
+
+
+class DatasetDeprecate(_Model):
+    """Request body to deprecate a dataset version in favour of another version (its replacement)."""
+
+    deprecated_by: str = Field(min_length=1, max_length=64, description="The replacement version's id.")
 
 
 class DatasetLink(_Model):

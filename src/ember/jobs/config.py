@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ember.data import lifecycle
 from ember.entities.jobs import EnvironmentRef, RunConfiguration, RunSubmit
 from ember.entities.validation import build
 from ember.errors import InvalidInput
@@ -203,6 +204,11 @@ class ScriptRunConfig:
         if unregistered and not getattr(env, "inherit_current", False):
             self.environment = env.register(experiment.workspace)  # as Azure ML does on submit
         config = self.to_run_configuration()
+        for item in config.inputs:
+            # The workspace refuses archived inputs; a deprecated one runs, and its warning is said here,
+            # where the submitter sees it (a server's log is not).
+            found = experiment.workspace.backend.data.get_dataset_by_id(item.dataset_id)
+            lifecycle.warn(found, use=f"run input {item.name!r}", new_run_input=True)
         if not self.source_directory.is_dir():
             raise InvalidInput(f"source_directory {str(self.source_directory)!r} is not a folder")
         if not (self.source_directory / self.script).is_file():

@@ -19,6 +19,7 @@ from ember.contracts.data import DataBackend
 from ember.contracts.environments import EnvironmentsBackend
 from ember.contracts.jobs import JobsBackend
 from ember.contracts.tracking import TrackingBackend
+from ember.data.lifecycle import check_consumable
 from ember.entities import TERMINAL_STATUSES, RunCreate, RunDetails, RunError, RunInfo, RunStatus, RunUpdate
 from ember.entities.jobs import (
     MAX_LOG_APPEND,
@@ -244,7 +245,12 @@ class LocalJobs(JobsBackend):
         if self.data is None:
             raise InvalidInput("this workspace has no data area; submit without inputs and outputs")
         for item in config.inputs:
-            self.data.get_dataset_by_id(item.dataset_id)
+            info = self.data.get_dataset_by_id(item.dataset_id)
+            # Archived (or unregistered) versions are refused; a deprecated one only warns (the SDK warns
+            # its caller too: a remote submitter never sees this log).
+            warning = check_consumable(info, use=f"run input {item.name!r}", new_run_input=True)
+            if warning is not None:
+                logger.warning("run input %r: %s", item.name, warning)
         for output in config.outputs:
             self.data.get_datastore(output.datastore)
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from ember.data.dataset import Dataset
 from ember.data.datastore import Datastore
+from ember.data.lifecycle import DatasetDeprecatedWarning, check_consumable
 from ember.entities.data import DatasetDefinition, DatasetRegister, RunDatasetOutput
 from ember.entities.jobs import RunConfiguration
 from ember.entities.validation import build
@@ -62,10 +64,18 @@ def prepare_data(
     for item in config.inputs:
         dataset = Dataset.get_by_id(workspace, item.dataset_id)
         label = f"input {item.name!r} (dataset {dataset.name} version {dataset.version})"
+        assert dataset.info is not None
+        # Archived since the run was queued: the run fails saying to reactivate it. Deprecated: it runs,
+        # and the warning goes to the runner's log (the download below would warn again on stderr).
+        warning = check_consumable(dataset.info, use=f"run input {item.name!r}")
+        if warning is not None:
+            say(f"warning: {label}: {warning}")
         if item.mode == "download":
             target = (cwd / item.path_on_compute) if item.path_on_compute else workdir / "inputs" / item.name
             say(f"downloading {label} to {target}")
-            dataset.download(target, overwrite=True, show_progress=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DatasetDeprecatedWarning)
+                dataset.download(target, overwrite=True, show_progress=False)
             values[f"inputs.{item.name}"] = str(target)
         else:
             values[f"inputs.{item.name}"] = _direct_location(workspace, dataset.definition)

@@ -18,7 +18,7 @@ __all__ = ["HEAD_REVISION", "Database", "normalize_db_url"]
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 _REVISIONS = [
     "0001",
     "0002",
@@ -29,6 +29,7 @@ _REVISIONS = [
     "0007",
     "0008",
     "0009",
+    "0010",
 ]  # in order; the last is the head the code expects
 
 

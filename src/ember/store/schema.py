@@ -269,6 +269,13 @@ dataset_versions = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("source_run_id", ID, ForeignKey("runs.id", ondelete="SET NULL")),
     Column("created_time", Float, nullable=False),
+    # Lifecycle (revision 0010): "active" | "deprecated" | "archived"; ``deprecated_by`` names the
+    # replacement version while deprecated. Unregistering a name keeps its rows (run lineage points at
+    # them) and sets ``unregistered_time``: names, lists and "latest" skip such rows.
+    Column("state", String(10), nullable=False, server_default="active"),
+    Column("deprecated_by", ID),
+    Column("state_time", Float),
+    Column("unregistered_time", Float),
     UniqueConstraint("name", "version"),
 )
 

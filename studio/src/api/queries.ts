@@ -154,19 +154,22 @@ export function useDatastoreFiles(name: string, path: string, limit = 1000) {
   });
 }
 
-/** The latest version of every dataset. */
-export function useDatasets() {
+/** The latest version of every dataset (archived versions left out unless `includeArchived`). */
+export function useDatasets(includeArchived = false) {
   return useQuery({
-    queryKey: ['datasets'],
-    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/datasets', { signal })),
+    queryKey: ['datasets', { includeArchived }],
+    placeholderData: keepPreviousData, // ticking "Show archived" keeps the table while the other list loads
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/datasets', { params: { query: { include_archived: includeArchived } }, signal })),
   });
 }
 
-/** Every version of one dataset, newest first. */
+/** Every version of one dataset, newest first, archived ones included (the page marks them). */
 export function useDatasetVersions(name: string) {
   return useQuery({
     queryKey: ['datasets', name, 'versions'],
-    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/datasets', { params: { query: { name } }, signal })),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/datasets', { params: { query: { name, include_archived: true } }, signal })),
   });
 }
 

@@ -112,6 +112,46 @@ export interface paths {
         patch: operations["update_dataset_api_v1_dataset_versions__dataset_id__patch"];
         trace?: never;
     };
+    "/api/v1/dataset-versions/{dataset_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive Dataset
+         * @description Archive a version: hidden from lists and "latest", refused to readers and runs until reactivated.
+         */
+        post: operations["archive_dataset_api_v1_dataset_versions__dataset_id__archive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dataset-versions/{dataset_id}/deprecate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deprecate Dataset
+         * @description Deprecate a version in favour of another; it still reads, with a warning naming the replacement.
+         */
+        post: operations["deprecate_dataset_api_v1_dataset_versions__dataset_id__deprecate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dataset-versions/{dataset_id}/files": {
         parameters: {
             query?: never;
@@ -176,6 +216,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dataset-versions/{dataset_id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reactivate Dataset
+         * @description Make an archived or deprecated version active again.
+         */
+        post: operations["reactivate_dataset_api_v1_dataset_versions__dataset_id__reactivate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dataset-versions/{dataset_id}/runs": {
         parameters: {
             query?: never;
@@ -205,7 +265,8 @@ export interface paths {
         };
         /**
          * List Datasets
-         * @description The latest version of every dataset; with ``name``, its versions, newest first.
+         * @description The latest version of every dataset; with ``name``, its versions, newest first (archived ones left
+         *     out unless ``include_archived``).
          */
         get: operations["list_datasets_api_v1_datasets_get"];
         put?: never;
@@ -234,7 +295,11 @@ export interface paths {
         get: operations["get_dataset_api_v1_datasets__name__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Unregister Dataset
+         * @description Unregister every version of a dataset (its data and run lineage stay); answers those versions.
+         */
+        delete: operations["unregister_dataset_api_v1_datasets__name__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1616,6 +1681,17 @@ export interface components {
             transforms?: (components["schemas"]["_Take"] | components["schemas"]["_Skip"] | components["schemas"]["_KeepColumns"] | components["schemas"]["_DropColumns"] | components["schemas"]["_Filter"] | components["schemas"]["_RandomSplit"] | components["schemas"]["_TakeSample"])[];
         };
         /**
+         * DatasetDeprecate
+         * @description Request body to deprecate a dataset version in favour of another version (its replacement).
+         */
+        DatasetDeprecate: {
+            /**
+             * Deprecated By
+             * @description The replacement version's id.
+             */
+            deprecated_by: string;
+        };
+        /**
          * DatasetFile
          * @description One file a dataset version points at, with what identifies its content at registration.
          */
@@ -1771,6 +1847,12 @@ export interface components {
              */
             created_time: string;
             definition: components["schemas"]["DatasetDefinition"];
+            /** Deprecated By */
+            deprecated_by?: string | null;
+            /** Deprecated By Name */
+            deprecated_by_name?: string | null;
+            /** Deprecated By Version */
+            deprecated_by_version?: number | null;
             /** Description */
             description?: string | null;
             /** File Count */
@@ -1793,12 +1875,22 @@ export interface components {
             name: string;
             /** Source Run Id */
             source_run_id?: string | null;
+            /**
+             * State
+             * @default active
+             * @enum {string}
+             */
+            state: "active" | "deprecated" | "archived";
+            /** State Time */
+            state_time?: string | null;
             /** Tags */
             tags?: {
                 [key: string]: string;
             };
             /** Total Size */
             total_size: number;
+            /** Unregistered Time */
+            unregistered_time?: string | null;
             /** Version */
             version: number;
         };
@@ -3873,6 +3965,144 @@ export interface operations {
             };
         };
     };
+    archive_dataset_api_v1_dataset_versions__dataset_id__archive_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deprecate_dataset_api_v1_dataset_versions__dataset_id__deprecate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetDeprecate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_dataset_files_api_v1_dataset_versions__dataset_id__files_get: {
         parameters: {
             query?: never;
@@ -4143,6 +4373,73 @@ export interface operations {
             };
         };
     };
+    reactivate_dataset_api_v1_dataset_versions__dataset_id__reactivate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_dataset_runs_api_v1_dataset_versions__dataset_id__runs_get: {
         parameters: {
             query?: never;
@@ -4215,6 +4512,8 @@ export interface operations {
             query?: {
                 /** @description List every version of this dataset. */
                 name?: string | null;
+                /** @description Show archived versions too. */
+                include_archived?: boolean;
             };
             header?: never;
             path?: never;
@@ -4368,6 +4667,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description Invalid input (a malformed id, body, name or path) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: not allowed, or a cross-site request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object's state forbids the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unregister_dataset_api_v1_datasets__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"][];
                 };
             };
             /** @description Invalid input (a malformed id, body, name or path) */

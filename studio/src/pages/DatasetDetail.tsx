@@ -7,6 +7,10 @@
  *   /datasets/:name/profile    Profile (per-column statistics, computed by the server on first view; tabular only)
  *   /datasets/:name/files      Files (what the version was registered with)
  *   /datasets/:name/lineage    Lineage (the runs that consumed and produced it)
+ *
+ * Archived versions are in the picker (marked), but "latest" is the newest one that is not archived. The
+ * header has the lifecycle actions (pages/dataset/DatasetLifecycle.tsx); a note above the tabs says what a
+ * deprecated or archived version means and links the replacement.
  */
 import './dataset/Dataset.css';
 
@@ -21,8 +25,9 @@ import { Spinner } from '../components/Spinner';
 import { NoVersions, VersionPicker, ViewTabs, versionSetter } from '../components/Versioned';
 import { datasetUrl } from '../lib/data';
 import { useTitle } from '../lib/useTitle';
-import { DatasetKindBadge } from './dataset/DataParts';
+import { DatasetKindBadge, DatasetStateBadge } from './dataset/DataParts';
 import { DatasetFiles } from './dataset/DatasetFiles';
+import { DatasetLifecycleActions, DatasetStateNote } from './dataset/DatasetLifecycle';
 import { DatasetLineage } from './dataset/DatasetLineage';
 import { DatasetOverview } from './dataset/DatasetOverview';
 import { DatasetPreviewTab } from './dataset/DatasetPreview';
@@ -74,7 +79,7 @@ export default function DatasetDetail() {
   }
 
   const all = versions.data;
-  const latest = all[0] as DatasetVersionInfo;
+  const latest = all.find((v) => v.state !== 'archived') ?? (all[0] as DatasetVersionInfo);
   const dataset = requested === null ? latest : all.find((v) => v.version === requested);
   const search = requested === null ? '' : `?version=${requested}`;
   const base = datasetUrl(name);
@@ -87,16 +92,21 @@ export default function DatasetDetail() {
         actions: (
           <>
             <DatasetKindBadge kind={(dataset ?? latest).kind} />
+            <DatasetStateBadge state={(dataset ?? latest).state} />
             <VersionPicker
               versions={all}
               selected={(dataset ?? latest).version}
               onSelect={select}
-              label={(v, index) => `v${v.version}${index === 0 ? ' (latest)' : ''}`}
+              label={(v) =>
+                `v${v.version}${v.id === latest.id ? ' (latest)' : v.state && v.state !== 'active' ? ` (${v.state})` : ''}`
+              }
               testId="dataset-version-select"
             />
+            {dataset && <DatasetLifecycleActions dataset={dataset} versions={all} />}
           </>
         ),
       })}
+      {dataset && <DatasetStateNote dataset={dataset} />}
       <ViewTabs
         label="Dataset views"
         tabs={TABS.filter((tab) => !(tab.tabularOnly && (dataset ?? latest).kind !== 'tabular'))}

@@ -1,11 +1,12 @@
 /**
  * Datasets (`/datasets`): the latest version of every registered dataset. Open one for its versions,
- * definition, preview, profile, files and lineage.
+ * definition, preview, profile, files and lineage. Archived versions are left out unless "Show archived"
+ * is ticked (kept in the address as `?archived=1`); each row shows its version's state.
  */
 import './dataset/Dataset.css';
 
 import { useMemo, useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 
 import { useDatasets } from '../api/queries';
 import { EmptyState } from '../components/EmptyState';
@@ -16,7 +17,8 @@ import { Spinner } from '../components/Spinner';
 import { datasetUrl } from '../lib/data';
 import { plural } from '../lib/format';
 import { useTitle } from '../lib/useTitle';
-import { DatasetKindBadge, Snippet, TagList } from './dataset/DataParts';
+import { DatasetKindBadge, DatasetStateBadge, Snippet, TagList } from './dataset/DataParts';
+import { datasetVersionUrl } from './dataset/DatasetLifecycle';
 import { formatBytes } from './run/RunFiles';
 
 const REGISTER_SNIPPET = `import ember
@@ -31,8 +33,35 @@ images.register(ws, "images")`;
 
 export default function Datasets() {
   useTitle('Datasets');
-  const datasets = useDatasets();
+  const [params, setParams] = useSearchParams();
+  // Mirrored in state: the router applies an address change a render late, and a checkbox tied only to
+  // the address would flicker back.
+  const [includeArchived, setIncludeArchived] = useState(params.get('archived') === '1');
+  const datasets = useDatasets(includeArchived);
   const [query, setQuery] = useState('');
+  const toggle = (
+    <label className="dataset-archived-toggle">
+      <input
+        type="checkbox"
+        checked={includeArchived}
+        onChange={(event) => {
+          const checked = event.target.checked;
+          setIncludeArchived(checked);
+          setParams(
+            (old) => {
+              const next = new URLSearchParams(old);
+              if (checked) next.set('archived', '1');
+              else next.delete('archived');
+              return next;
+            },
+            { replace: true },
+          );
+        }}
+        data-testid="datasets-show-archived"
+      />
+      Show archived
+    </label>
+  );
 
   const shown = useMemo(() => {
     const needle = query.trim().toLowerCase();
@@ -51,8 +80,11 @@ export default function Datasets() {
         title="Datasets"
         subtitle="Versioned references to files in datastores, with how to read them (latest version of each)."
         actions={
-          datasets.data && datasets.data.length > 0 ? (
+          !datasets.data || datasets.data.length === 0 ? (
+            toggle
+          ) : (
             <>
+              {toggle}
               <label className="visually-hidden" htmlFor="dataset-filter">
                 Filter datasets
               </label>
@@ -65,13 +97,17 @@ export default function Datasets() {
                 onChange={(event) => setQuery(event.target.value)}
               />
             </>
-          ) : undefined
+          )
         }
       />
       {datasets.isPending ? (
         <Spinner label="Loading datasets…" />
       ) : datasets.isError ? (
         <ErrorBanner error={datasets.error} title="Could not load datasets" onRetry={() => void datasets.refetch()} />
+      ) : datasets.data.length === 0 && includeArchived ? (
+        <section className="card">
+          <EmptyState title="No datasets registered">Not even archived ones.</EmptyState>
+        </section>
       ) : datasets.data.length === 0 ? (
         <section className="card">
           <EmptyState
@@ -98,6 +134,7 @@ export default function Datasets() {
                   <th scope="col" className="num">
                     Version
                   </th>
+                  <th scope="col">State</th>
                   <th scope="col">Kind</th>
                   <th scope="col" className="num">
                     Files
@@ -114,10 +151,21 @@ export default function Datasets() {
                 {shown.map((dataset) => (
                   <tr key={dataset.id} data-testid="dataset-row" data-name={dataset.name}>
                     <td>
-                      <Link to={datasetUrl(dataset.name)}>{dataset.name}</Link>
+                      <Link
+                        to={
+                          dataset.state === 'archived'
+                            ? datasetVersionUrl(dataset.name, dataset.version)
+                            : datasetUrl(dataset.name)
+                        }
+                      >
+                        {dataset.name}
+                      </Link>
                     </td>
                     <td className="num" data-testid="dataset-version">
                       {dataset.version}
+                    </td>
+                    <td>
+                      <DatasetStateBadge state={dataset.state} />
                     </td>
                     <td>
                       <DatasetKindBadge kind={dataset.kind} />

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from ember.backend import Backend
 from ember.contracts.data import DataBackend
 from ember.entities.data import (
+    DatasetDeprecate,
     DatasetFile,
     DatasetLink,
     DatasetPreview,
@@ -131,16 +132,43 @@ def register_dataset(body: DatasetRegister, data: Data) -> Response:
 
 @router.get("/datasets", response_model=list[DatasetVersionInfo])
 def list_datasets(
-    data: Data, name: Annotated[str | None, Query(description="List every version of this dataset.")] = None
+    data: Data,
+    name: Annotated[str | None, Query(description="List every version of this dataset.")] = None,
+    include_archived: Annotated[bool, Query(description="Show archived versions too.")] = False,
 ) -> Response:
-    """The latest version of every dataset; with ``name``, its versions, newest first."""
-    return _list(data.list_datasets(name))
+    """The latest version of every dataset; with ``name``, its versions, newest first (archived ones left
+    out unless ``include_archived``)."""
+    return _list(data.list_datasets(name, include_archived=include_archived))
 
 
 @router.get("/datasets/{name}", response_model=DatasetVersionInfo)
 def get_dataset(name: str, data: Data, version: Version = None) -> Response:
     """One version of a dataset (the latest unless ``version`` is given)."""
     return _json(data.get_dataset(name, version))
+
+
+@router.delete("/datasets/{name}", response_model=list[DatasetVersionInfo])
+def unregister_dataset(name: str, data: Data) -> Response:
+    """Unregister every version of a dataset (its data and run lineage stay); answers those versions."""
+    return _list(data.unregister_dataset(name))
+
+
+@router.post("/dataset-versions/{dataset_id}/deprecate", response_model=DatasetVersionInfo)
+def deprecate_dataset(dataset_id: str, body: DatasetDeprecate, data: Data) -> Response:
+    """Deprecate a version in favour of another; it still reads, with a warning naming the replacement."""
+    return _json(data.deprecate_dataset(dataset_id, deprecated_by=body.deprecated_by))
+
+
+@router.post("/dataset-versions/{dataset_id}/archive", response_model=DatasetVersionInfo)
+def archive_dataset(dataset_id: str, data: Data) -> Response:
+    """Archive a version: hidden from lists and "latest", refused to readers and runs until reactivated."""
+    return _json(data.archive_dataset(dataset_id))
+
+
+@router.post("/dataset-versions/{dataset_id}/reactivate", response_model=DatasetVersionInfo)
+def reactivate_dataset(dataset_id: str, data: Data) -> Response:
+    """Make an archived or deprecated version active again."""
+    return _json(data.reactivate_dataset(dataset_id))
 
 
 @router.get("/dataset-versions/{dataset_id}", response_model=DatasetVersionInfo)

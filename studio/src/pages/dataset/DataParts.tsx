@@ -51,6 +51,18 @@ export function DatasetKindBadge({ kind }: { kind: string }) {
   );
 }
 
+const STATE_TONES: Record<string, string> = { active: 'tone-ok', deprecated: 'tone-warn', archived: '' };
+
+/** A dataset version's lifecycle state: active, deprecated (still readable) or archived (refused). */
+export function DatasetStateBadge({ state }: { state: string | undefined }) {
+  const shown = state ?? 'active';
+  return (
+    <span className={`badge ${STATE_TONES[shown] ?? ''}`} data-testid="dataset-state" data-state={shown}>
+      {shown}
+    </span>
+  );
+}
+
 /** Tags as `key = value` chips, or a dash. */
 export function TagList({ tags }: { tags: Record<string, string> | undefined }) {
   const entries = Object.entries(tags ?? {}).sort(([a], [b]) => a.localeCompare(b));
